@@ -1,0 +1,120 @@
+// OCSP responses (RFC 6960 §4.2, RFC 5019 profile). Designed for pre-signing:
+// the service signs one response per certificate and CertID hash algorithm
+// whenever the status changes (and again at half-life), stores the bytes, and
+// the hot path only looks them up. Hence no nonce, and a CertID we build
+// ourselves (openssl matches CertIDs field by field, not byte for byte).
+import { createHash, type KeyObject } from 'node:crypto';
+import type { CaIdentity, OcspHash } from './ca.js';
+import { OCSP_HASHES } from './ca.js';
+import { parseCertificate } from './cert-parse.js';
+import { algorithm, ctx, enumerated, generalizedTime, integerFromBytes, NULL, octets, oid, seq, truncateToSeconds } from './der.js';
+import { PkiError } from './errors.js';
+import { REVOCATION_REASONS, type RevocationReason } from './crl.js';
+import { subjectPublicKeyBits } from './extensions.js';
+import { OID } from './oids.js';
+import { serialBytes } from './serial.js';
+import { signatureAlgorithmFor, signTbs } from './sign.js';
+
+export type OcspCertStatus =
+  | { status: 'good' }
+  | { status: 'revoked'; revokedAt: Date; reason?: RevocationReason }
+  | { status: 'unknown' };
+
+export interface OcspResponder {
+  certificate: Buffer;
+  privateKey: KeyObject;
+  /** SHA-1 of the responder's public key bits: ResponderID byKey. */
+  keyId: Buffer;
+  notAfter: Date;
+}
+
+export function ocspResponder(certificateDer: Uint8Array, privateKey: KeyObject): OcspResponder {
+  const cert = parseCertificate(certificateDer);
+  return {
+    certificate: cert.der,
+    privateKey,
+    keyId: createHash('sha1').update(subjectPublicKeyBits(cert.spki)).digest(),
+    notAfter: cert.notAfter,
+  };
+}
+
+export interface OcspResponseInput {
+  issuer: CaIdentity;
+  responder: OcspResponder;
+  serial: string;
+  status: OcspCertStatus;
+  /** When the status was known to be correct (usually the signing time). */
+  thisUpdate: Date;
+  nextUpdate: Date;
+  /** Signing time; defaults to thisUpdate. */
+  producedAt?: Date;
+}
+
+const HASH_OID: Record<OcspHash, string> = { sha1: OID.sha1, sha256: OID.sha256 };
+
+function certStatus(s: OcspCertStatus): Buffer {
+  switch (s.status) {
+    case 'good':
+      return Buffer.from([0x80, 0x00]); // [0] IMPLICIT NULL
+    case 'unknown':
+      return Buffer.from([0x82, 0x00]); // [2] IMPLICIT NULL
+    case 'revoked': {
+      const reason = s.reason === undefined || s.reason === 'unspecified' ? null : REVOCATION_REASONS[s.reason];
+      if (reason === undefined) throw new PkiError('invalidArgument', `unknown revocation reason ${String(s.reason)}`);
+      const time = generalizedTime(truncateToSeconds(s.revokedAt));
+      return reason === null ? ctx(1, time) : ctx(1, time, ctx(0, enumerated(reason)));
+    }
+  }
+}
+
+/** A successful OCSPResponse (DER) for one certificate, CertID hashed with `hashAlgorithm`. */
+export function buildOcspResponse(input: OcspResponseInput & { hashAlgorithm: OcspHash }): Buffer {
+  const thisUpdate = truncateToSeconds(input.thisUpdate);
+  const nextUpdate = truncateToSeconds(input.nextUpdate);
+  if (!(nextUpdate > thisUpdate)) throw new PkiError('invalidArgument', 'nextUpdate must be after thisUpdate');
+  const h = input.hashAlgorithm;
+  const certId = seq(
+    algorithm(HASH_OID[h], NULL),
+    octets(input.issuer.nameHash[h]),
+    octets(input.issuer.keyHash[h]),
+    integerFromBytes(serialBytes(input.serial)),
+  );
+  const single = seq(certId, certStatus(input.status), generalizedTime(thisUpdate), ctx(0, generalizedTime(nextUpdate)));
+  // version left out (DEFAULT v1 must not be encoded); responderID [2] byKey.
+  const responseData = seq(ctx(2, octets(input.responder.keyId)), generalizedTime(truncateToSeconds(input.producedAt ?? thisUpdate)), seq(single));
+  const algId = signatureAlgorithmFor(input.responder.privateKey);
+  const basic = seq(...signTbs(responseData, input.responder.privateKey, algId), ctx(0, seq(input.responder.certificate)));
+  return seq(enumerated(0), ctx(0, seq(oid(OID.ocspBasic), octets(basic))));
+}
+
+/** Both CertID variants (SHA-1 and SHA-256) at once: what the service stores per status change. */
+export function buildOcspResponses(input: OcspResponseInput): Record<OcspHash, Buffer> {
+  const out = {} as Record<OcspHash, Buffer>;
+  for (const h of OCSP_HASHES) out[h] = buildOcspResponse({ ...input, hashAlgorithm: h });
+  return out;
+}
+
+export const OCSP_RESPONSE_STATUS = {
+  successful: 0,
+  malformedRequest: 1,
+  internalError: 2,
+  tryLater: 3,
+  sigRequired: 5,
+  unauthorized: 6,
+} as const;
+export type OcspErrorStatus = Exclude<keyof typeof OCSP_RESPONSE_STATUS, 'successful'>;
+
+// Unsigned, constant: computed once.
+const ERROR_RESPONSES = Object.fromEntries(
+  Object.entries(OCSP_RESPONSE_STATUS)
+    .filter(([k]) => k !== 'successful')
+    .map(([k, v]) => [k, seq(enumerated(v))]),
+) as Record<OcspErrorStatus, Buffer>;
+
+/** OCSPResponse with only a responseStatus (no responseBytes), e.g. malformedRequest or unauthorized. */
+export function ocspErrorResponse(status: OcspErrorStatus): Buffer {
+  const r = ERROR_RESPONSES[status];
+  if (!r) throw new PkiError('invalidArgument', `not an OCSP error status: ${String(status)}`);
+  return Buffer.from(r);
+}
+
