@@ -1,0 +1,133 @@
+import fc from 'fast-check';
+import t from 'tap';
+import { Temporal } from 'temporal-polyfill';
+import { nthBirthdayAfter } from '../../src/domain/birthdays.js';
+import { dateExists } from '../../src/domain/dates.js';
+import { domainPolicy, type Feb29BirthdayInCommonYear } from '../../src/domain/policy.js';
+import { certificateProcedure } from '../../src/domain/procedure.js';
+import { isInRenewalWindow, renewalWindow } from '../../src/domain/renewal-window.js';
+import { userAuthenticationExpiry } from '../../src/domain/validity.js';
+import { d, dateBetween, daysBetween, eachDay } from './support.js';
+
+t.test('DOMAIN.md: expiry 2023-07-07 → opens 2023-04-08; expiry 2023-05-31 → opens 2023-03-01', async (t) => {
+  t.same(
+    [renewalWindow(d('2023-07-07')).opensOn.toString(), renewalWindow(d('2023-07-07')).closesOn.toString()],
+    ['2023-04-08', '2023-07-07'],
+  );
+  t.equal(renewalWindow(d('2023-05-31')).opensOn.toString(), '2023-03-01');
+  t.equal(renewalWindow(d('2024-05-30')).opensOn.toString(), '2024-03-01', '2024-02-30 does not exist');
+  t.equal(renewalWindow(d('2024-05-29')).opensOn.toString(), '2024-03-01', 'the day after 2024-02-29');
+  t.equal(renewalWindow(d('2023-05-29')).opensOn.toString(), '2023-03-01', '2023-02-29 does not exist');
+});
+
+t.test('window bounds: the expiry day is inside, the day before the opening and after expiry are not', async (t) => {
+  const expiry = d('2023-07-07');
+  t.notOk(isInRenewalWindow(expiry, d('2023-04-07')));
+  t.ok(isInRenewalWindow(expiry, d('2023-04-08')));
+  t.ok(isInRenewalWindow(expiry, d('2023-07-07')));
+  t.notOk(isInRenewalWindow(expiry, d('2023-07-08')));
+});
+
+t.test('certificateProcedure derives initial, renewal, newAfterExpiry, reissue', async (t) => {
+  const expiresOn = d('2023-07-07');
+  t.same(certificateProcedure(null, d('2023-01-01')), { allowed: true, procedure: 'initial' });
+  t.same(certificateProcedure({ expiresOn, status: 'good' }, d('2023-04-08')), { allowed: true, procedure: 'renewal' });
+  t.same(certificateProcedure({ expiresOn, status: 'good' }, d('2023-07-07')), { allowed: true, procedure: 'renewal' });
+  t.same(certificateProcedure({ expiresOn, status: 'good' }, d('2023-07-08')), {
+    allowed: true,
+    procedure: 'newAfterExpiry',
+  });
+  t.same(certificateProcedure({ expiresOn, status: 'expired' }, d('2023-07-08')), {
+    allowed: true,
+    procedure: 'newAfterExpiry',
+  });
+  const early = certificateProcedure({ expiresOn, status: 'good' }, d('2023-04-07'));
+  t.equal(early.allowed, false);
+  t.equal(!early.allowed && early.reason, 'renewalWindowNotOpen');
+  t.equal(!early.allowed && early.renewalOpensOn.toString(), '2023-04-08');
+  t.same(certificateProcedure({ expiresOn, status: 'hold' }, d('2023-01-01')), { allowed: true, procedure: 'reissue' });
+  t.same(
+    certificateProcedure({ expiresOn, status: 'revoked', revocationReason: 'keyCompromise' }, d('2023-01-01')),
+    { allowed: true, procedure: 'reissue' },
+  );
+  t.same(
+    certificateProcedure({ expiresOn, status: 'revoked', revocationReason: 'affiliationChanged' }, d('2023-01-01')),
+    { allowed: true, procedure: 'initial' },
+  );
+});
+
+t.test('exhaustive 1900–2100: the window opens 88–92 days before expiry, on a date that exists', async (t) => {
+  const seen = new Set<number>();
+  let bad = 0;
+  for (const expiry of eachDay(d('1900-01-01'), d('2100-12-31'))) {
+    const { opensOn } = renewalWindow(expiry);
+    const before = daysBetween(opensOn, expiry);
+    seen.add(before);
+    const exists = dateExists(opensOn.year, opensOn.month, opensOn.day);
+    // Independent restatement of the rule: the opening is the day after the same day
+    // three months earlier, or the 1st of the month after when that day is missing.
+    const earlier = Temporal.PlainYearMonth.from({ year: expiry.year, month: expiry.month }).subtract({ months: 3 });
+    const expected = dateExists(earlier.year, earlier.month, expiry.day)
+      ? earlier.toPlainDate({ day: expiry.day }).add({ days: 1 })
+      : earlier.add({ months: 1 }).toPlainDate({ day: 1 });
+    if (before < 88 || before > 92 || !exists || !opensOn.equals(expected)) bad++;
+  }
+  t.equal(bad, 0);
+  // 92 is the documented bound; the calendar never actually reaches it.
+  t.same([...seen].sort(), [88, 89, 90, 91]);
+});
+
+const feb29Policies: Feb29BirthdayInCommonYear[] = ['02-28', '03-01'];
+
+t.test('property: renewing inside the window never expires earlier than renewing the day after expiry', async () => {
+  fc.assert(
+    fc.property(
+      dateBetween('1900-01-01', '2080-12-31'),
+      fc.integer({ min: 1, max: 15 }),
+      fc.nat(200),
+      fc.constantFrom(...feb29Policies),
+      fc.nat(),
+      (born, yearsToIssue, issueOffset, feb29, pick) => {
+        const policy = domainPolicy({ feb29BirthdayInCommonYear: feb29 });
+        const issuedOn = born.add({ years: yearsToIssue, days: issueOffset });
+        const expiresOn = nthBirthdayAfter(born, issuedOn, 5, feb29);
+        const { opensOn } = renewalWindow(expiresOn);
+        const renewOn = opensOn.add({ days: pick % (daysBetween(opensOn, expiresOn) + 1) });
+        const dayAfter = expiresOn.add({ days: 1 });
+        const cardExpiresOn = d('2200-01-01');
+        const expiryIfRenewed = (on: typeof renewOn) => {
+          const decision = certificateProcedure({ expiresOn, status: 'good' }, on);
+          if (!decision.allowed) throw new Error('window refused a day inside it');
+          return userAuthenticationExpiry(
+            { birthDate: born, issuedOn: on, procedure: decision.procedure, cardExpiresOn },
+            policy,
+          );
+        };
+        const insideWindow = expiryIfRenewed(renewOn);
+        const afterExpiry = expiryIfRenewed(dayAfter);
+        return Temporal.PlainDate.compare(insideWindow, afterExpiry) >= 0;
+      },
+    ),
+    { numRuns: 20000 },
+  );
+});
+
+t.test('exhaustive: every birth date of a leap and a common year, renewed on every day of its window', async (t) => {
+  let bad = 0;
+  for (const born of eachDay(d('1999-01-01'), d('2000-12-31'))) {
+    for (const feb29 of feb29Policies) {
+      const policy = domainPolicy({ feb29BirthdayInCommonYear: feb29 });
+      const expiresOn = nthBirthdayAfter(born, d('2021-06-30'), 5, feb29);
+      const base = { birthDate: born, cardExpiresOn: d('2200-01-01') };
+      const afterExpiry = userAuthenticationExpiry(
+        { ...base, issuedOn: expiresOn.add({ days: 1 }), procedure: 'newAfterExpiry' },
+        policy,
+      );
+      for (const on of eachDay(renewalWindow(expiresOn).opensOn, expiresOn)) {
+        const renewed = userAuthenticationExpiry({ ...base, issuedOn: on, procedure: 'renewal' }, policy);
+        if (Temporal.PlainDate.compare(renewed, afterExpiry) < 0) bad++;
+      }
+    }
+  }
+  t.equal(bad, 0);
+});
