@@ -1,13 +1,13 @@
 // Full CRLs. The revokedCertificates list is written straight into one Buffer
 // (hand-rolled TLVs, no per-entry objects) because a CRL may hold a million
 // entries; the small fixed parts use the ordinary DER helpers.
-import type { KeyObject } from 'node:crypto';
-import { ctx, headerSize, integer, seq, truncateToSeconds, x509Time } from './der.js';
+import { createSign, type KeyObject } from 'node:crypto';
+import { bitString, ctx, headerSize, integer, seq, tlvParts, truncateToSeconds, x509Time, type Bytes } from './der.js';
 import { PkiError } from './errors.js';
 import type { CaIdentity } from './ca.js';
 import { authorityKeyIdentifier, encodeExtension } from './extensions.js';
 import { OID } from './oids.js';
-import { signatureAlgorithmFor, signed } from './sign.js';
+import { signatureAlgorithmFor } from './sign.js';
 
 /** CRLReason (RFC 5280 §5.3.1); 7 is unused. */
 export const REVOCATION_REASONS = {
@@ -57,7 +57,7 @@ export function buildCrl(input: CrlInput): BuiltCrl {
   const crlNumber = BigInt(input.crlNumber);
   if (crlNumber < 0n) throw new PkiError('invalidArgument', 'CRL number must be non-negative');
 
-  const { bytes: list, count } = encodeRevokedCertificates(input.entries);
+  const { parts: list, count } = encodeRevokedCertificates(input.entries);
   const algId = signatureAlgorithmFor(input.caPrivateKey);
   const extensions = ctx(
     0,
@@ -67,10 +67,20 @@ export function buildCrl(input: CrlInput): BuiltCrl {
     ),
   );
   // An empty list must be absent, not an empty SEQUENCE (RFC 5280 §5.1.2.6).
-  const parts = [integer(1), algId, input.issuer.subject, x509Time(thisUpdate), x509Time(nextUpdate)];
-  if (count > 0) parts.push(list);
-  parts.push(extensions);
-  const der = signed(seq(...parts), input.caPrivateKey, algId);
+  const tbs = tlvParts(0x30, [
+    integer(1),
+    algId,
+    input.issuer.subject,
+    x509Time(thisUpdate),
+    x509Time(nextUpdate),
+    ...(count > 0 ? list : []),
+    extensions,
+  ]);
+  // Hash the pieces as they are and copy the (possibly ~70 MB) list only once.
+  const signer = createSign('sha256');
+  for (const part of tbs) signer.update(part);
+  const signature = bitString(signer.sign(input.caPrivateKey));
+  const der = Buffer.concat(tlvParts(0x30, [...tbs, algId, signature]));
   return { der, crlNumber, thisUpdate, nextUpdate, entryCount: count };
 }
 
@@ -78,7 +88,6 @@ export function buildCrl(input: CrlInput): BuiltCrl {
 
 const REASON_EXT_PREFIX = Buffer.from('300a0603551d1504030a01', 'hex'); // SEQ{OID reasonCode, OCTET{ENUM ..}}
 const INVALIDITY_EXT_PREFIX = Buffer.from('30180603551d1804111' + '80f', 'hex'); // SEQ{OID invalidityDate, OCTET{GeneralizedTime(15)}}
-const HEX = /^[0-9a-fA-F]+$/;
 
 function writeHeader(buf: Buffer, p: number, tag: number, len: number): number {
   buf[p++] = tag;
@@ -118,28 +127,62 @@ function writeTimeDigits(buf: Buffer, p: number, d: Date, fourDigitYear: boolean
   return p + 1;
 }
 
+const HEX_VALUE = new Int8Array(128).fill(-1);
+for (let i = 0; i < 16; i++) {
+  HEX_VALUE['0123456789abcdef'.charCodeAt(i)] = i;
+  HEX_VALUE['0123456789ABCDEF'.charCodeAt(i)] = i;
+}
+const scratch = Buffer.alloc(64);
+
+/** INTEGER magnitude (no leading zeros) in a view valid until the next call. */
 function serialMagnitude(serial: string | Uint8Array): Buffer {
   let b: Buffer;
   if (typeof serial === 'string') {
-    if (!HEX.test(serial)) throw new PkiError('invalidArgument', `CRL entry serial is not hex: ${serial}`);
-    b = Buffer.from(serial.length & 1 ? '0' + serial : serial, 'hex');
-  } else b = Buffer.from(serial.buffer, serial.byteOffset, serial.byteLength);
-  let i = 0;
-  while (i < b.length - 1 && b[i] === 0) i++;
-  if (b.length - i > 20 || (b.length - i === 1 && b[i] === 0)) throw new PkiError('invalidArgument', 'CRL entry serial out of range');
-  return i ? b.subarray(i) : b;
+    let start = 0;
+    while (start < serial.length - 1 && serial.charCodeAt(start) === 0x30) start++;
+    const digits = serial.length - start;
+    if (digits === 0 || digits > 40) throw new PkiError('invalidArgument', `CRL entry serial out of range: ${serial}`);
+    const n = (digits + 1) >> 1;
+    let i = start;
+    let o = 0;
+    if (digits & 1) scratch[o++] = hexDigit(serial, i++);
+    while (o < n) {
+      scratch[o++] = (hexDigit(serial, i) << 4) | hexDigit(serial, i + 1);
+      i += 2;
+    }
+    b = scratch.subarray(0, n);
+  } else {
+    b = Buffer.from(serial.buffer, serial.byteOffset, serial.byteLength);
+    let i = 0;
+    while (i < b.length - 1 && b[i] === 0) i++;
+    b = b.subarray(i);
+  }
+  if (b.length === 0 || b.length > 20 || (b.length === 1 && b[0] === 0)) throw new PkiError('invalidArgument', 'CRL entry serial out of range');
+  return b;
+}
+
+function hexDigit(s: string, i: number): number {
+  const c = s.charCodeAt(i);
+  const v = c < 128 ? HEX_VALUE[c]! : -1;
+  if (v < 0) throw new PkiError('invalidArgument', `CRL entry serial is not hex: ${s}`);
+  return v;
 }
 
 function isValidDate(d: unknown): d is Date {
   return d instanceof Date && !Number.isNaN(d.getTime());
 }
 
-/** SEQUENCE OF revoked entries, complete with its own header. */
-export function encodeRevokedCertificates(entries: Iterable<CrlEntry>): { bytes: Buffer; count: number } {
-  let cap = 1 << 16;
-  let buf = Buffer.allocUnsafe(cap);
-  const RESERVE = 6; // room for the outer SEQUENCE header, filled at the end
-  let p = RESERVE;
+const CHUNK = 1 << 20;
+
+/**
+ * SEQUENCE OF revoked entries as a list of buffers (header first), written
+ * into 1 MiB chunks so a million entries cost no reallocation copies.
+ */
+export function encodeRevokedCertificates(entries: Iterable<CrlEntry>): { parts: Bytes[]; length: number; count: number } {
+  const chunks: Buffer[] = [];
+  let buf = Buffer.allocUnsafe(CHUNK);
+  let p = 0;
+  let length = 0;
   let count = 0;
   for (const e of entries) {
     const reason: number | undefined = REVOCATION_REASONS[e.reason];
@@ -151,27 +194,25 @@ export function encodeRevokedCertificates(entries: Iterable<CrlEntry>): { bytes:
     const ry = e.revokedAt.getUTCFullYear();
     const revGeneralized = ry < 1950 || ry >= 2050;
     const timeLen = revGeneralized ? 15 : 13;
-    // RFC 5280 §5.3.1: use no reasonCode rather than unspecified (0).
+    // RFC 5280 §5.3.1: leave reasonCode out rather than say unspecified (0).
     const hasReason = reason !== 0;
     const inv = e.invalidityDate;
     const hasInv = inv !== undefined && inv !== null;
     if (hasInv && !isValidDate(inv)) throw new PkiError('invalidArgument', 'CRL entry invalidityDate is not a valid Date');
     const extLen = (hasReason ? 12 : 0) + (hasInv ? 26 : 0);
-    const extTotal = extLen ? 2 + extLen : 0;
-    const entryLen = 2 + intLen + 2 + timeLen + extTotal;
+    const entryLen = 2 + intLen + 2 + timeLen + (extLen ? 2 + extLen : 0);
     const total = headerSize(entryLen) + entryLen;
 
-    if (p + total > cap) {
-      cap = Math.max(cap * 2, p + total);
-      const bigger = Buffer.allocUnsafe(cap);
-      buf.copy(bigger, 0, 0, p);
-      buf = bigger;
+    if (p + total > buf.length) {
+      chunks.push(buf.subarray(0, p));
+      buf = Buffer.allocUnsafe(CHUNK);
+      p = 0;
     }
     p = writeHeader(buf, p, 0x30, entryLen);
     buf[p++] = 0x02;
     buf[p++] = intLen;
     if (pad) buf[p++] = 0;
-    p += mag.copy(buf, p);
+    for (let i = 0; i < mag.length; i++) buf[p++] = mag[i]!; // byte loops beat Buffer#copy at this size
     buf[p++] = revGeneralized ? 0x18 : 0x17;
     buf[p++] = timeLen;
     p = writeTimeDigits(buf, p, e.revokedAt, revGeneralized);
@@ -179,19 +220,17 @@ export function encodeRevokedCertificates(entries: Iterable<CrlEntry>): { bytes:
       buf[p++] = 0x30;
       buf[p++] = extLen;
       if (hasReason) {
-        p += REASON_EXT_PREFIX.copy(buf, p);
+        for (let i = 0; i < REASON_EXT_PREFIX.length; i++) buf[p++] = REASON_EXT_PREFIX[i]!;
         buf[p++] = reason;
       }
       if (hasInv) {
-        p += INVALIDITY_EXT_PREFIX.copy(buf, p);
+        for (let i = 0; i < INVALIDITY_EXT_PREFIX.length; i++) buf[p++] = INVALIDITY_EXT_PREFIX[i]!;
         p = writeTimeDigits(buf, p, inv, true);
       }
     }
+    length += total;
     count++;
   }
-  const contentLen = p - RESERVE;
-  const hs = headerSize(contentLen);
-  const start = RESERVE - hs;
-  writeHeader(buf, start, 0x30, contentLen);
-  return { bytes: buf.subarray(start, p), count };
+  if (p > 0) chunks.push(buf.subarray(0, p));
+  return { parts: tlvParts(0x30, chunks), length: headerSize(length) + length, count };
 }

@@ -23,8 +23,20 @@ export function headerSize(len: number): number {
 }
 
 export function tlv(tag: number, ...content: Bytes[]): Buffer {
-  const body = content.length === 1 ? Buffer.from(content[0]!.buffer, content[0]!.byteOffset, content[0]!.byteLength) : Buffer.concat(content);
-  return Buffer.concat([Buffer.from([tag]), lengthOf(body.length), body]);
+  let len = 0;
+  for (const c of content) len += c.length;
+  // One copy: header and content concatenated together.
+  return Buffer.concat([Buffer.from([tag]), lengthOf(len), ...content], headerSize(len) + len);
+}
+
+/**
+ * Header + parts without copying, for large structures (CRLs) that are hashed
+ * piecewise and concatenated once at the end.
+ */
+export function tlvParts(tag: number, parts: Bytes[]): Bytes[] {
+  let len = 0;
+  for (const c of parts) len += c.length;
+  return [Buffer.concat([Buffer.from([tag]), lengthOf(len)]), ...parts];
 }
 
 export const seq = (...c: Bytes[]): Buffer => tlv(0x30, ...c);
