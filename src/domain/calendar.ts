@@ -74,8 +74,10 @@ export function daySchedule(
   closures: readonly CalendarClosure[],
 ): DaySchedule {
   const closed = (reason: ClosedReason): DaySchedule => ({ date, open: false, intervals: [], reason });
+  // Asked first so that a date beyond the holiday data fails even when the answer looks obvious.
+  const holiday = isNationalHoliday(date);
   if (isYearEnd(date)) return closed('yearEnd');
-  if (isNationalHoliday(date)) return closed('holiday');
+  if (holiday) return closed('holiday');
   const hours = regularHours(office, date);
   if (!hours) return closed('weekend');
   if (closedBy(closures, office, date)) return closed('maintenance');

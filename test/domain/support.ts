@@ -19,3 +19,13 @@ export function dateBetween(from: string, to: string): fc.Arbitrary<PlainDate> {
 
 export const daysBetween = (a: PlainDate, b: PlainDate): number =>
   a.until(b, { largestUnit: 'days' }).days;
+
+/**
+ * Years checked day by day: common and leap, and the century years where the
+ * Gregorian rule bites (1900 and 2100 common, 2000 leap). Random dates cover the rest.
+ */
+export const EXHAUSTIVE_YEARS = [1900, 2000, 2023, 2024, 2100] as const;
+
+export function* eachDayOfYears(years: readonly number[]): Generator<PlainDate> {
+  for (const year of years) yield* eachDay(d(`${year}-01-01`), d(`${year}-12-31`));
+}
