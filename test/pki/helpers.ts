@@ -37,7 +37,7 @@ export async function openssl(args: string[], opts: { cwd?: string; input?: stri
   }
 }
 
-export async function tempDir(t: Tap.Test): Promise<string> {
+export async function tempDir(t: { teardown(fn: () => unknown): void }): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'jpki-pki-'));
   t.teardown(() => rm(dir, { recursive: true, force: true }));
   return dir;
