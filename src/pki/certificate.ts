@@ -3,6 +3,7 @@
 import type { KeyObject } from 'node:crypto';
 import { ctx, integer, integerFromBytes, seq, truncateToSeconds, x509Time } from './der.js';
 import { PkiError } from './errors.js';
+import { publicKeyFromSpki } from './keys.js';
 import { encodeExtension, type Extension } from './extensions.js';
 import { serialBytes, normalizeSerial } from './serial.js';
 import { signatureAlgorithmFor, signed } from './sign.js';
@@ -32,6 +33,11 @@ export function buildCertificate(spec: CertificateSpec): IssuedCertificate {
   const notAfter = truncateToSeconds(spec.notAfter);
   if (!(notAfter.getTime() > notBefore.getTime())) throw new PkiError('invalidArgument', 'notAfter must be after notBefore');
   const serial = normalizeSerial(spec.serial);
+  try {
+    publicKeyFromSpki(spec.spki);
+  } catch (cause) {
+    throw new PkiError('invalidArgument', 'spki is not a SubjectPublicKeyInfo', { cause });
+  }
   const algId = signatureAlgorithmFor(spec.signingKey);
   const tbs = seq(
     ctx(0, integer(2)), // v3
@@ -49,14 +55,11 @@ export function buildCertificate(spec: CertificateSpec): IssuedCertificate {
 export const toPem = (der: Uint8Array, label = 'CERTIFICATE'): string =>
   `-----BEGIN ${label}-----\n${Buffer.from(der).toString('base64').replace(/.{64}/g, '$&\n').replace(/\n?$/, '\n')}-----END ${label}-----\n`;
 
-/** DER from PEM (first block with the label) or DER passed through. */
+/** DER from PEM (the first block with the label), or DER bytes passed through. */
 export function fromPem(input: string | Uint8Array, label = 'CERTIFICATE'): Buffer {
-  if (typeof input !== 'string') {
-    const text = Buffer.from(input).subarray(0, 64).toString('latin1');
-    if (!text.includes('-----BEGIN')) return Buffer.from(input);
-    input = Buffer.from(input).toString('latin1');
-  }
-  const m = input.match(new RegExp(`-----BEGIN ${label}-----([A-Za-z0-9+/=\\s]*?)-----END ${label}-----`));
+  const text = typeof input === 'string' ? input : Buffer.from(input).toString('latin1');
+  if (typeof input !== 'string' && !text.includes('-----BEGIN')) return Buffer.from(input);
+  const m = text.match(new RegExp(`-----BEGIN ${label}-----([A-Za-z0-9+/=\\s]*?)-----END ${label}-----`));
   if (!m) throw new PkiError('invalidArgument', `no ${label} PEM block`);
   return Buffer.from(m[1]!.replace(/\s+/g, ''), 'base64');
 }

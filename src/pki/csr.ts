@@ -25,13 +25,11 @@ const SIG_HASH: Record<string, { hash: string; key: 'rsa' | 'ec' }> = {
   [OID.ecdsaWithSHA512]: { hash: 'sha512', key: 'ec' },
 };
 
+// Both PEM labels occur in the wild ("NEW" from older tools).
 function toDer(input: string | Uint8Array): Buffer {
-  const text = typeof input === 'string' ? input : Buffer.from(input).subarray(0, 64).toString('latin1');
+  const text = typeof input === 'string' ? input : Buffer.from(input).toString('latin1');
   if (!text.includes('-----BEGIN')) return Buffer.from(input);
-  const label = /-----BEGIN NEW CERTIFICATE REQUEST-----/.test(typeof input === 'string' ? input : Buffer.from(input).toString('latin1'))
-    ? 'NEW CERTIFICATE REQUEST'
-    : 'CERTIFICATE REQUEST';
-  return fromPem(input, label);
+  return fromPem(text, text.includes('-----BEGIN NEW CERTIFICATE REQUEST-----') ? 'NEW CERTIFICATE REQUEST' : 'CERTIFICATE REQUEST');
 }
 
 /**

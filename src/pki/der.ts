@@ -82,7 +82,7 @@ export function unsignedIntegerContent(magnitude: Bytes): Buffer {
 export const integerFromBytes = (magnitude: Bytes): Buffer => tlv(0x02, unsignedIntegerContent(magnitude));
 
 export function integer(n: number | bigint): Buffer {
-  let v = BigInt(n);
+  const v = BigInt(n);
   if (v < 0n) throw new Error('negative INTEGER not supported');
   let hex = v.toString(16);
   if (hex.length % 2) hex = '0' + hex;

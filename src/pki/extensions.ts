@@ -4,6 +4,7 @@ import { createHash } from 'node:crypto';
 import { ctx, ctxPrim, namedBits, NULL, octets, oid, seq, TRUE } from './der.js';
 import { bitStringBytes, children, expect, readOne } from './der-read.js';
 import { OID } from './oids.js';
+import { PkiError } from './errors.js';
 import { KEY_USAGE_BIT, type KeyUsageName } from './profiles.js';
 
 export interface Extension {
@@ -17,8 +18,12 @@ export const encodeExtension = (e: Extension): Buffer =>
 
 /** The subjectPublicKey BIT STRING contents of an SPKI (what key identifiers and OCSP key hashes hash). */
 export function subjectPublicKeyBits(spki: Uint8Array): Buffer {
-  const [, bits] = children(readOne(Buffer.from(spki), 0x30));
-  return bitStringBytes(expect(bits, 0x03, 'subjectPublicKey'));
+  try {
+    const [, bits] = children(readOne(Buffer.from(spki), 0x30));
+    return bitStringBytes(expect(bits, 0x03, 'subjectPublicKey'));
+  } catch (cause) {
+    throw new PkiError('invalidArgument', 'not a SubjectPublicKeyInfo', { cause });
+  }
 }
 
 /** RFC 5280 §4.2.1.2 method (1): SHA-1 of the subjectPublicKey bits. */

@@ -35,9 +35,10 @@ t.test('revoked and held certificates fail `openssl verify -crl_check`; others p
       { serial: revoked.serial, revokedAt, reason: 'keyCompromise', invalidityDate: new Date('2026-01-02T03:04:05Z') },
       { serial: held.serial.toUpperCase(), revokedAt, reason: 'certificateHold', invalidityDate: revokedAt },
       { serial: generateSerial(), revokedAt, reason: 'unspecified' },
+      { serial: Buffer.from('0080ff', 'hex'), revokedAt, reason: 'superseded', invalidityDate: null },
     ],
   });
-  t.equal(crl.entryCount, 3);
+  t.equal(crl.entryCount, 4);
   t.equal(crl.crlNumber, 7n);
   t.equal(crl.thisUpdate.getMilliseconds(), 0, 'whole seconds');
   const caPath = await put(dir, 'ca.pem', ca.pem);
@@ -62,6 +63,7 @@ t.test('revoked and held certificates fail `openssl verify -crl_check`; others p
   t.match(text, new RegExp(`Serial Number: ${held.serial.toUpperCase()}[\\s\\S]*?Certificate Hold`));
   const entries = text.split('Serial Number:').slice(1);
   t.notMatch(entries[2], /Reason Code/, 'unspecified is written as no reasonCode (RFC 5280 §5.3.1)');
+  t.match(entries[3], /^ 80FF\n[^S]*CRL Reason Code: \n\s+Superseded\n(?!\s+Invalidity)/, 'serial given as bytes: leading zero dropped, sign octet added');
 });
 
 t.test('an empty CRL has no revokedCertificates field', async (t) => {
