@@ -1,0 +1,29 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+
+/** bench/results/<name>.json: `{ name, date, node, cpus, dataset, baseline, ours, ratio }` (issue 9). */
+export interface BenchResult {
+  name: string;
+  dataset: string;
+  baseline: Record<string, unknown> & { label: string };
+  ours: Record<string, unknown>;
+  /** ours / baseline on the headline figure; what "better" means is in `ratioMeaning`. */
+  ratio: number | null;
+  ratioMeaning: string;
+  quick?: boolean;
+}
+
+export function writeResult(result: BenchResult): void {
+  const full = {
+    name: result.name,
+    date: new Date().toISOString(),
+    node: process.version,
+    cpus: `${os.cpus().length} × ${os.cpus()[0]?.model ?? 'unknown'}`,
+    ...result,
+  };
+  mkdirSync(new URL('../results/', import.meta.url), { recursive: true });
+  writeFileSync(new URL(`../results/${result.name}.json`, import.meta.url), `${JSON.stringify(full, null, 2)}\n`);
+  console.log(JSON.stringify(full, null, 2));
+}
+
+export const quick = process.argv.includes('--quick');

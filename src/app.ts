@@ -1,0 +1,102 @@
+import Fastify, { type FastifyInstance } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { DestinationStream } from 'pino';
+import { AdjustableClock } from './clock.js';
+import type { Config } from './config.js';
+import { openDatabase, type DbHandle } from './db/connection.js';
+import { migrateToLatest } from './db/migrator.js';
+import { loggerOptions } from './logger.js';
+import auth from './plugins/auth.js';
+import metrics from './plugins/metrics.js';
+import myNumberGuard from './plugins/my-number-guard.js';
+import problemJson from './plugins/problem-json.js';
+import protection from './plugins/protection.js';
+import requestId, { requestIdFrom } from './plugins/request-id.js';
+import openapi from './plugins/swagger.js';
+import apiKeyRoutes from './routes/api-keys.js';
+import auditEventRoutes from './routes/audit-events.js';
+import clockRoutes from './routes/clock.js';
+import operationRoutes from './routes/operations.js';
+import { bootstrapAdminKey } from './services/api-keys.js';
+import type { ServiceContext } from './services/context.js';
+
+export interface AppOptions {
+  /** An already open database (tests); otherwise one is opened from the config. */
+  database?: DbHandle;
+  /** Where logs go (tests capture them); stdout otherwise. */
+  logStream?: DestinationStream;
+  clock?: AdjustableClock;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    ctx: ServiceContext;
+    clock: AdjustableClock;
+  }
+}
+
+/** Builds the whole service (fastify/demo style): third-party plugins, our plugins, then routes. */
+export async function buildApp(config: Config, options: AppOptions = {}): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: loggerOptions(config.logLevel, options.logStream),
+    bodyLimit: config.bodyLimitBytes,
+    requestIdHeader: false,
+    genReqId: (req) => requestIdFrom(req),
+    return503OnClosing: true,
+    forceCloseConnections: 'idle',
+    ajv: {
+      customOptions: {
+        removeAdditional: false,
+        coerceTypes: 'array',
+        useDefaults: true,
+        allErrors: true,
+      },
+    },
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  const database = options.database ?? (await openDatabase({
+    databaseUrl: config.databaseUrl,
+    dataDir: config.dataDir,
+    poolMax: config.db.poolMax,
+    statementTimeoutMs: config.db.statementTimeoutMs,
+  }));
+  const clock = options.clock ?? new AdjustableClock();
+  const ctx: ServiceContext = { db: database.db, clock, config, log: app.log };
+  app.decorate('ctx', ctx);
+  app.decorate('clock', clock);
+  app.addHook('onClose', async () => {
+    if (!options.database) await database.close();
+  });
+  // While closing, answers tell keep-alive clients to reconnect elsewhere, so close does not wait for idle sockets.
+  let closing = false;
+  app.addHook('preClose', async () => {
+    closing = true;
+  });
+  app.addHook('onSend', async (_request, reply) => {
+    if (closing) reply.header('Connection', 'close');
+  });
+
+  try {
+    await migrateToLatest(database.db as never);
+    const { keyFile } = await bootstrapAdminKey(ctx);
+    if (keyFile) app.log.info({ keyFile }, 'development admin API key is in this file (mode 0600)');
+  } catch (error) {
+    await app.close();
+    throw error;
+  }
+
+  await app.register(protection, { config });
+  await app.register(openapi, { config });
+  await app.register(problemJson);
+  await app.register(requestId);
+  await app.register(metrics, { database });
+  await app.register(auth, { ctx });
+  await app.register(myNumberGuard);
+
+  await app.register(operationRoutes, { ctx });
+  await app.register(apiKeyRoutes, { ctx });
+  await app.register(auditEventRoutes, { ctx });
+  if (config.clockControl) await app.register(clockRoutes, { ctx, clock });
+
+  return app;
+}

@@ -1,0 +1,73 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import fp from 'fastify-plugin';
+import { Problem } from '../problems.js';
+import { authenticate } from '../services/api-keys.js';
+import type { Actor, ServiceContext } from '../services/context.js';
+import { hasScope, type Principal, type Scope } from '../services/scopes.js';
+
+/** Every route states who may call it: 'public' (PKI distribution, health) or one scope. */
+export type RouteAuth = 'public' | Scope;
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    auth?: RouteAuth;
+  }
+  interface FastifyRequest {
+    principal: Principal | null;
+  }
+}
+
+const BEARER = /^Bearer ([A-Za-z0-9._~+/=-]{1,512})$/;
+
+export function actorOf(request: FastifyRequest): Actor {
+  return { keyId: request.principal?.keyId ?? null, requestId: request.id };
+}
+
+/** Routes that plugins (Swagger UI) register themselves are public documentation. */
+const DOCUMENTATION = /^\/docs(\/|$)/;
+
+export default fp(
+  async function auth(app: FastifyInstance, opts: { ctx: ServiceContext }) {
+    app.decorateRequest('principal', null);
+
+    app.addHook('onRoute', (route) => {
+      if (DOCUMENTATION.test(route.url)) {
+        route.config = { ...(route.config ?? {}), auth: 'public' };
+        return;
+      }
+      const required = route.config?.auth;
+      if (!required) {
+        throw new Error(`route ${String(route.method)} ${route.url} has no auth decision (config.auth)`);
+      }
+      if (required !== 'public' && route.schema) {
+        const scopeNote = `Requires an API key with scope \`${required}\`${required === 'admin' ? '' : ' (or admin)'}.`;
+        route.schema = {
+          ...route.schema,
+          security: [{ apiKey: [] }],
+          description: route.schema.description ? `${route.schema.description}\n\n${scopeNote}` : scopeNote,
+        };
+      }
+    });
+
+    app.addHook('onRequest', async (request, reply) => {
+      const required = request.routeOptions.config.auth;
+      if (!required || required === 'public') return;
+      const header = request.headers.authorization;
+      const match = header ? BEARER.exec(header) : null;
+      if (!match?.[1]) {
+        reply.header('WWW-Authenticate', 'Bearer realm="jpki-ward"');
+        throw new Problem(401, 'unauthorized', 'Authentication required', 'Send an API key as "Authorization: Bearer <key>".');
+      }
+      const principal = await authenticate(opts.ctx, match[1]);
+      if (!principal) {
+        reply.header('WWW-Authenticate', 'Bearer realm="jpki-ward", error="invalid_token"');
+        throw new Problem(401, 'unauthorized', 'Authentication required', 'The API key is unknown, revoked or expired.');
+      }
+      if (!hasScope(principal, required)) {
+        throw new Problem(403, 'forbidden', 'Forbidden', `This API key lacks the scope ${required}.`, { requiredScope: required });
+      }
+      request.principal = principal;
+    });
+  },
+  { name: 'auth' },
+);

@@ -1,0 +1,39 @@
+import type { FastifyInstance } from 'fastify';
+import fp from 'fastify-plugin';
+import { containsMyNumber } from '../domain/my-number.js';
+import { Problem } from '../problems.js';
+
+/**
+ * The service never accepts a My Number (個人番号): a value shaped like one, in any string field of
+ * the body, query or path, is refused before anything else looks at it (DESIGN.md "HTTP conventions").
+ * Encoded binary (CSR, PEM, hex serials) is exempt: its digits are not a person's number.
+ */
+const ENCODED_FIELDS = new Set(['csr', 'pem', 'certificate', 'serial']);
+const MAX_DEPTH = 32;
+
+export function findMyNumber(value: unknown, path: string, depth = 0): string | undefined {
+  if (typeof value === 'string') return containsMyNumber(value) ? path : undefined;
+  if (depth > MAX_DEPTH || value === null || typeof value !== 'object') return undefined;
+  const entries = Array.isArray(value) ? value.map((v, i) => [String(i), v] as const) : Object.entries(value);
+  for (const [key, v] of entries) {
+    if (ENCODED_FIELDS.has(key)) continue;
+    const found = findMyNumber(v, `${path}/${key}`, depth + 1);
+    if (found) return found;
+  }
+  return undefined;
+}
+
+export default fp(
+  async function myNumberGuard(app: FastifyInstance) {
+    app.addHook('preValidation', async (request) => {
+      const found =
+        findMyNumber(request.params, 'params') ?? findMyNumber(request.query, 'query') ?? findMyNumber(request.body, 'body');
+      if (found) {
+        throw new Problem(422, 'myNumberNotAccepted', 'My Number not accepted',
+          `The value at ${found} looks like a My Number (個人番号), which this service never accepts or stores; use the resident code (宛名番号).`,
+          { errors: [{ path: found, message: 'My Number not accepted' }] });
+      }
+    });
+  },
+  { name: 'my-number-guard' },
+);

@@ -1,0 +1,50 @@
+import { createHash } from 'node:crypto';
+import helmet from '@fastify/helmet';
+import rateLimit from '@fastify/rate-limit';
+import underPressure from '@fastify/under-pressure';
+import type { FastifyInstance } from 'fastify';
+import fp from 'fastify-plugin';
+import type { Config } from '../config.js';
+import { Problem } from '../problems.js';
+
+export default fp(
+  async function protection(app: FastifyInstance, opts: { config: Config }) {
+    const { config } = opts;
+    await app.register(helmet, {
+      // JSON API: nothing may frame or script it; Swagger UI needs its own scripts, styles and data: images.
+      contentSecurityPolicy: {
+        directives: {
+          defaultSrc: ["'self'"],
+          scriptSrc: ["'self'"],
+          styleSrc: ["'self'", "'unsafe-inline'"],
+          imgSrc: ["'self'", 'data:'],
+          frameAncestors: ["'none'"],
+        },
+      },
+      crossOriginResourcePolicy: { policy: 'cross-origin' },
+    });
+
+    if (config.rateLimit.max > 0) {
+      await app.register(rateLimit, {
+        max: config.rateLimit.max,
+        timeWindow: config.rateLimit.windowMs,
+        // Per API key (hashed, never kept in clear); anonymous callers per address.
+        keyGenerator: (request) => {
+          const auth = request.headers.authorization;
+          return auth ? `key:${createHash('sha256').update(auth).digest('base64url').slice(0, 22)}` : `ip:${request.ip}`;
+        },
+        errorResponseBuilder: (_request, context) =>
+          new Problem(429, 'tooManyRequests', 'Too many requests', `At most ${context.max} requests per ${context.after}; retry after ${Math.ceil(context.ttl / 1000)} s.`),
+      });
+    }
+
+    await app.register(underPressure, {
+      maxEventLoopDelay: config.maxEventLoopDelayMs,
+      retryAfter: 5,
+      pressureHandler: async () => {
+        throw new Problem(503, 'overloaded', 'Service overloaded', 'The service is shedding load; retry shortly.', {}, { 'Retry-After': '5' });
+      },
+    });
+  },
+  { name: 'protection' },
+);

@@ -1,0 +1,20 @@
+import { randomUUID } from 'node:crypto';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import fp from 'fastify-plugin';
+
+// A caller's id is kept only when it cannot smuggle anything into logs or headers.
+const SAFE_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+export function requestIdFrom(request: { headers: Record<string, unknown> }): string {
+  const given = request.headers['x-request-id'];
+  return typeof given === 'string' && SAFE_ID.test(given) ? given : randomUUID();
+}
+
+export default fp(
+  async function requestId(app: FastifyInstance) {
+    app.addHook('onRequest', async (request: FastifyRequest, reply) => {
+      reply.header('X-Request-Id', request.id);
+    });
+  },
+  { name: 'request-id' },
+);

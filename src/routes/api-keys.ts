@@ -1,0 +1,69 @@
+import { Type } from '@sinclair/typebox';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { actorOf } from '../plugins/auth.js';
+import { createApiKey, listApiKeys, revokeApiKey } from '../services/api-keys.js';
+import type { ServiceContext } from '../services/context.js';
+import { SCOPES } from '../services/scopes.js';
+import { decodeCursor, page } from './cursor.js';
+import { IdempotencyKeyHeader, sendIdempotent } from './idempotency.js';
+import { Instant, Page, PageQuery, responses } from './schemas.js';
+
+const Scope = Type.Union(SCOPES.map((s) => Type.Literal(s)));
+
+const ApiKey = Type.Object({
+  keyId: Type.String(),
+  name: Type.String(),
+  scopes: Type.Array(Type.String()),
+  createdAt: Instant,
+  expiresAt: Type.Union([Instant, Type.Null()]),
+  revokedAt: Type.Union([Instant, Type.Null()]),
+});
+
+const NewApiKey = Type.Composite([
+  ApiKey,
+  Type.Object({
+    secret: Type.Optional(Type.String({ description: 'The key itself: shown once, never stored' })),
+    secretOmitted: Type.Optional(Type.Boolean({ description: 'true on an idempotent replay: the secret is not kept' })),
+  }),
+]);
+
+const apiKeys: FastifyPluginAsyncTypebox<{ ctx: ServiceContext }> = async (app, { ctx }) => {
+  app.post('/v1/api-keys', {
+    config: { auth: 'admin' },
+    schema: {
+      tags: ['admin'],
+      summary: 'Create an API key (the secret is returned once)',
+      headers: IdempotencyKeyHeader,
+      body: Type.Object({
+        name: Type.String({ minLength: 1, maxLength: 100 }),
+        scopes: Type.Array(Scope, { minItems: 1, maxItems: SCOPES.length, uniqueItems: true }),
+        expiresAt: Type.Optional(Instant),
+      }, { additionalProperties: false }),
+      response: responses({ 201: NewApiKey, 200: NewApiKey }, 422),
+    },
+  }, async (request, reply) => {
+    const outcome = await createApiKey(ctx, actorOf(request), {
+      key: request.headers['idempotency-key'], method: request.method, path: request.url, body: request.body,
+    }, request.body);
+    return sendIdempotent(reply, outcome);
+  });
+
+  app.get('/v1/api-keys', {
+    config: { auth: 'admin' },
+    schema: { tags: ['admin'], summary: 'List API keys (never their secrets)', querystring: Type.Object(PageQuery, { additionalProperties: false }), response: responses({ 200: Page(ApiKey) }) },
+  }, async (request) => {
+    const { limit } = request.query;
+    const rows = await listApiKeys(ctx, decodeCursor(request.query.cursor, 'keyId'), limit + 1);
+    return page(rows, limit, (last) => ({ keyId: last.keyId }));
+  });
+
+  app.delete('/v1/api-keys/:keyId', {
+    config: { auth: 'admin' },
+    schema: { tags: ['admin'], summary: 'Revoke an API key', params: Type.Object({ keyId: Type.String({ maxLength: 64 }) }), response: responses({ 204: Type.Null() }, 404) },
+  }, async (request, reply) => {
+    await revokeApiKey(ctx, actorOf(request), request.params.keyId);
+    return reply.code(204).send();
+  });
+};
+
+export default apiKeys;

@@ -1,0 +1,43 @@
+import { Type, type TSchema } from '@sinclair/typebox';
+
+/** RFC 9457 problem details; every 4xx/5xx response has this shape. */
+export const ProblemSchema = Type.Object(
+  {
+    type: Type.String({ description: 'URI naming the kind of problem, e.g. urn:jpki-ward:problem:under15' }),
+    title: Type.String(),
+    status: Type.Integer(),
+    detail: Type.Optional(Type.String()),
+    instance: Type.Optional(Type.String()),
+    requestId: Type.Optional(Type.String()),
+    errors: Type.Optional(Type.Array(Type.Object({ path: Type.String(), message: Type.String() }))),
+  },
+  { $id: 'Problem', additionalProperties: true, description: 'application/problem+json (RFC 9457)' },
+);
+
+const problemRef = Type.Ref('Problem');
+
+/** Response map with the listed problem statuses (400, 401, 403, 429, 500 always). */
+export function responses(ok: Record<number, TSchema>, ...problems: number[]): Record<number, TSchema> {
+  const map: Record<number, TSchema> = { ...ok };
+  for (const status of new Set([400, 401, 403, 429, 500, ...problems])) map[status] = problemRef;
+  return map;
+}
+
+/** Public endpoints have no 401/403. */
+export function publicResponses(ok: Record<number, TSchema>, ...problems: number[]): Record<number, TSchema> {
+  const map: Record<number, TSchema> = { ...ok };
+  for (const status of new Set([429, 500, ...problems])) map[status] = problemRef;
+  return map;
+}
+
+export const Instant = Type.String({ format: 'date-time', description: 'RFC 3339 instant with offset' });
+export const CivilDate = Type.String({ format: 'date', description: 'Japan date YYYY-MM-DD' });
+
+export const PageQuery = {
+  cursor: Type.Optional(Type.String({ maxLength: 200, description: 'opaque cursor from nextCursor' })),
+  limit: Type.Integer({ minimum: 1, maximum: 500, default: 100 }),
+};
+
+export function Page<T extends TSchema>(item: T) {
+  return Type.Object({ items: Type.Array(item), nextCursor: Type.Union([Type.String(), Type.Null()]) });
+}

@@ -1,0 +1,129 @@
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import * as repo from '../db/repositories/api-keys.js';
+import { appendAudit } from '../db/repositories/audit-log.js';
+import { notFound } from '../problems.js';
+import { inTransaction, type Actor, type ServiceContext } from './context.js';
+import { runIdempotent, type IdempotentRequest } from './idempotency.js';
+import type { Principal, Scope } from './scopes.js';
+
+export const BOOTSTRAP_ADMIN_KEY_ID = 'key_bootstrap_admin';
+export const ADMIN_KEY_FILE = 'admin-api-key';
+
+export interface ApiKeyView {
+  keyId: string;
+  name: string;
+  scopes: string[];
+  createdAt: string;
+  expiresAt: string | null;
+  revokedAt: string | null;
+}
+
+export interface NewApiKey extends ApiKeyView {
+  /** Shown once; never stored. */
+  secret?: string;
+  secretOmitted?: boolean;
+}
+
+// Secrets are 256 random bits, so a fast hash is enough: no dictionary to search.
+export function hashSecret(secret: string): string {
+  return createHash('sha256').update(secret).digest('hex');
+}
+
+function newSecret(): string {
+  return `jpw_${randomBytes(32).toString('base64url')}`;
+}
+
+function view(k: repo.ApiKeyRecord): ApiKeyView {
+  return {
+    keyId: k.keyId,
+    name: k.name,
+    scopes: k.scopes,
+    createdAt: k.createdAt.toISOString(),
+    expiresAt: k.expiresAt?.toISOString() ?? null,
+    revokedAt: k.revokedAt?.toISOString() ?? null,
+  };
+}
+
+export async function createApiKey(
+  ctx: ServiceContext,
+  actor: Actor,
+  request: IdempotentRequest,
+  input: { name: string; scopes: Scope[]; expiresAt?: string },
+) {
+  return runIdempotent<NewApiKey>(ctx, actor, request, async (trx) => {
+    const now = ctx.clock.now();
+    const record: repo.ApiKeyRecord = {
+      keyId: `key_${randomBytes(8).toString('hex')}`,
+      name: input.name,
+      scopes: [...new Set(input.scopes)],
+      createdAt: now,
+      expiresAt: input.expiresAt ? new Date(input.expiresAt) : null,
+      revokedAt: null,
+    };
+    const secret = newSecret();
+    await repo.insertApiKey(trx, record, hashSecret(secret));
+    await appendAudit(trx, { at: now, keyId: actor.keyId, action: 'apiKey.created', resource: `api-keys/${record.keyId}`, requestId: actor.requestId, detail: { scopes: record.scopes } });
+    const body = view(record);
+    return { status: 201, body: { ...body, secret }, replayBody: { ...body, secretOmitted: true } };
+  });
+}
+
+export async function listApiKeys(ctx: ServiceContext, afterKeyId: string | undefined, limit: number): Promise<ApiKeyView[]> {
+  return (await repo.listApiKeys(ctx.db, afterKeyId, limit)).map(view);
+}
+
+export async function revokeApiKey(ctx: ServiceContext, actor: Actor, keyId: string): Promise<void> {
+  await inTransaction(ctx, async (trx) => {
+    const now = ctx.clock.now();
+    const key = await repo.findApiKey(trx, keyId);
+    if (!key) throw notFound('API key', `No API key ${keyId}.`);
+    if (key.revokedAt) return;
+    await repo.revokeApiKey(trx, keyId, now);
+    await appendAudit(trx, { at: now, keyId: actor.keyId, action: 'apiKey.revoked', resource: `api-keys/${keyId}`, requestId: actor.requestId });
+  });
+}
+
+/** The principal behind a bearer token, or undefined when unknown, revoked or expired. */
+export async function authenticate(ctx: ServiceContext, token: string): Promise<Principal | undefined> {
+  const hash = hashSecret(token);
+  const key = await repo.findApiKeyBySecretHash(ctx.db, hash);
+  if (!key) return undefined;
+  // The lookup already matched; the constant-time check keeps a future prefix lookup honest too.
+  if (!timingSafeEqual(Buffer.from(hash), Buffer.from(hashSecret(token)))) return undefined;
+  const now = ctx.clock.now();
+  if (key.revokedAt && key.revokedAt <= now) return undefined;
+  if (key.expiresAt && key.expiresAt <= now) return undefined;
+  return { keyId: key.keyId, scopes: key.scopes };
+}
+
+/**
+ * Makes sure an admin key exists: ADMIN_API_KEY when set; in development, one generated on first
+ * start and kept in DATA_DIR/admin-api-key (0600). Returns the file written, if any (never the key).
+ */
+export async function bootstrapAdminKey(ctx: ServiceContext): Promise<{ keyFile?: string }> {
+  let secret = ctx.config.adminApiKey;
+  let keyFile: string | undefined;
+  if (!secret) {
+    keyFile = path.resolve(ctx.config.dataDir, ADMIN_KEY_FILE);
+    if (existsSync(keyFile)) {
+      secret = readFileSync(keyFile, 'utf8').trim();
+    } else {
+      secret = newSecret();
+      mkdirSync(path.dirname(keyFile), { recursive: true });
+      writeFileSync(keyFile, `${secret}\n`, { mode: 0o600 });
+      chmodSync(keyFile, 0o600);
+    }
+  }
+  const record: repo.ApiKeyRecord = {
+    keyId: BOOTSTRAP_ADMIN_KEY_ID,
+    name: 'bootstrap admin',
+    scopes: ['admin'],
+    createdAt: ctx.clock.now(),
+    expiresAt: null,
+    revokedAt: null,
+  };
+  await repo.upsertApiKey(ctx.db, record, hashSecret(secret));
+  return keyFile ? { keyFile } : {};
+}

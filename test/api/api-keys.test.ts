@@ -1,0 +1,63 @@
+import t from 'tap';
+import { testApp } from '../support/app.js';
+
+t.test('API keys: created with scopes, listed without secrets, revoked, expired', async (t) => {
+  const h = await testApp(t);
+  const created = await h.request({ method: 'POST', url: '/v1/api-keys', payload: { name: 'counter terminal', scopes: ['status:read', 'certificates:write'] } });
+  t.equal(created.statusCode, 201);
+  const key = created.json();
+  t.match(key.secret, /^jpw_[A-Za-z0-9_-]{43}$/);
+  t.same(key.scopes, ['status:read', 'certificates:write']);
+
+  const list = await h.request({ method: 'GET', url: '/v1/api-keys' });
+  t.notMatch(list.body, key.secret, 'the secret is never listed');
+  t.equal(list.json().items.length, 2);
+
+  t.equal((await h.request({ method: 'GET', url: '/v1/clock', auth: key.secret })).statusCode, 200, 'status:read key reads');
+  t.equal((await h.request({ method: 'PUT', url: '/v1/clock', auth: key.secret, payload: { now: '2030-01-01T00:00:00+09:00' } })).statusCode, 403, 'but cannot set the clock');
+
+  t.equal((await h.request({ method: 'DELETE', url: `/v1/api-keys/${key.keyId}` })).statusCode, 204);
+  t.equal((await h.request({ method: 'GET', url: '/v1/clock', auth: key.secret })).statusCode, 401, 'a revoked key is refused');
+
+  const row = await h.app.ctx.db.selectFrom('api_keys').selectAll().where('key_id', '=', key.keyId).executeTakeFirstOrThrow();
+  t.notMatch(JSON.stringify(row), key.secret, 'only a hash is stored');
+
+  const soon = new Date(h.app.clock.now().getTime() + 60_000).toISOString();
+  const expiring = (await h.request({ method: 'POST', url: '/v1/api-keys', payload: { name: 'temp', scopes: ['status:read'], expiresAt: soon } })).json();
+  t.equal((await h.request({ method: 'GET', url: '/v1/clock', auth: expiring.secret })).statusCode, 200);
+  h.app.clock.set(new Date(Date.parse(soon) + 1000));
+  t.equal((await h.request({ method: 'GET', url: '/v1/clock', auth: expiring.secret })).statusCode, 401, 'an expired key is refused');
+
+  const page1 = await h.request({ method: 'GET', url: '/v1/api-keys?limit=1' });
+  t.equal(page1.json().items.length, 1);
+  const page2 = await h.request({ method: 'GET', url: `/v1/api-keys?limit=5&cursor=${page1.json().nextCursor}` });
+  t.equal(page2.json().items.length, 2);
+  t.equal(page2.json().nextCursor, null);
+  t.equal((await h.request({ method: 'GET', url: '/v1/api-keys?cursor=garbage' })).statusCode, 400);
+});
+
+t.test('Idempotency-Key: the same request replays the first answer, without the secret', async (t) => {
+  const h = await testApp(t);
+  const payload = { name: 'batch job', scopes: ['residents:write'] };
+  const first = await h.request({ method: 'POST', url: '/v1/api-keys', headers: { 'idempotency-key': 'abc-1' }, payload });
+  const again = await h.request({ method: 'POST', url: '/v1/api-keys', headers: { 'idempotency-key': 'abc-1' }, payload: { scopes: ['residents:write'], name: 'batch job' } });
+  t.equal(first.statusCode, 201);
+  t.equal(again.statusCode, 201, 'same status as the first');
+  t.equal(again.headers['idempotent-replayed'], 'true');
+  t.equal(again.json().keyId, first.json().keyId, 'the same key, not a second one');
+  t.equal(again.json().secret, undefined, 'the secret is not stored, so not replayed');
+  t.equal(again.json().secretOmitted, true);
+  const keys = await h.app.ctx.db.selectFrom('api_keys').select('key_id').execute();
+  t.equal(keys.length, 2, 'one key made, not two');
+  const audits = await h.app.ctx.db.selectFrom('audit_log').select('id').where('action', '=', 'apiKey.created').execute();
+  t.equal(audits.length, 1, 'one audit row');
+
+  const concurrent = await Promise.all(
+    Array.from({ length: 5 }, () => h.request({ method: 'POST', url: '/v1/api-keys', headers: { 'idempotency-key': 'race' }, payload })),
+  );
+  t.same(concurrent.map((r) => r.statusCode), [201, 201, 201, 201, 201]);
+  t.equal(new Set(concurrent.map((r) => r.json().keyId)).size, 1, 'concurrent retries do the work once');
+
+  const other = await h.request({ method: 'POST', url: '/v1/api-keys', headers: { 'idempotency-key': 'abc-1' }, payload: { name: 'other', scopes: ['admin'] } });
+  t.equal(other.statusCode, 422);
+});

@@ -1,0 +1,41 @@
+import { spawnSync } from 'node:child_process';
+import t from 'tap';
+import { ConfigError, DEV_CA_KEY_PASSPHRASE, loadConfig } from '../src/config.js';
+
+t.test('defaults', async (t) => {
+  const c = loadConfig({});
+  t.equal(c.port, 3000);
+  t.equal(c.dataDir, './data');
+  t.equal(c.databaseUrl, undefined);
+  t.same(c.policy, {
+    feb29BirthdayInCommonYear: '02-28', aliasChangeRevokesSignature: true, deadlineRollsToNextOpenDay: true,
+    enforceOpeningHours: true, inquiryAnswerMonths: 1, crlValidityHours: 24, ocspValidityHours: 96, batchMaxLines: 1_000_000,
+  });
+});
+
+t.test('an invalid value names its variable', async (t) => {
+  for (const [variable, value] of [['PORT', 'abc'], ['PORT', '99999'], ['LOG_LEVEL', 'loud'], ['DATABASE_URL', 'mysql://x'], ['ENFORCE_OPENING_HOURS', 'yes'], ['RESIDENT_CODE_PATTERN', '(']] as const) {
+    const error = (() => {
+      try {
+        loadConfig({ [variable]: value });
+      } catch (e) {
+        return e;
+      }
+    })();
+    t.ok(error instanceof ConfigError && error.variable === variable && error.message.includes(variable), `${variable}=${value}`);
+  }
+});
+
+t.test('production refuses development settings', async (t) => {
+  const prod = { NODE_ENV: 'production', ADMIN_API_KEY: 'x'.repeat(32), CA_KEY_PASSPHRASE: 'a real passphrase here' };
+  t.ok(loadConfig(prod));
+  t.throws(() => loadConfig({ ...prod, CA_KEY_PASSPHRASE: DEV_CA_KEY_PASSPHRASE }), /CA_KEY_PASSPHRASE/);
+  t.throws(() => loadConfig({ ...prod, CLOCK_CONTROL: 'enabled' }), /CLOCK_CONTROL/);
+  t.throws(() => loadConfig({ ...prod, ADMIN_API_KEY: undefined }), /ADMIN_API_KEY/);
+});
+
+t.test('the server stops at start-up with a non-zero exit naming the variable', async (t) => {
+  const res = spawnSync(process.execPath, ['--import=tsx', 'src/server.ts'], { env: { ...process.env, PORT: 'not-a-port' }, encoding: 'utf8', timeout: 60_000 });
+  t.equal(res.status, 78);
+  t.match(res.stderr, /Invalid setting PORT/);
+});

