@@ -14,12 +14,13 @@ export interface BenchResult {
 }
 
 export function writeResult(result: BenchResult): void {
+  const { name, ...rest } = result;
   const full = {
-    name: result.name,
+    name,
     date: new Date().toISOString(),
     node: process.version,
     cpus: `${os.cpus().length} × ${os.cpus()[0]?.model ?? 'unknown'}`,
-    ...result,
+    ...rest,
   };
   mkdirSync(new URL('../results/', import.meta.url), { recursive: true });
   writeFileSync(new URL(`../results/${result.name}.json`, import.meta.url), `${JSON.stringify(full, null, 2)}\n`);

@@ -5,6 +5,14 @@ export interface Database {
   api_keys: ApiKeysTable;
   audit_log: AuditLogTable;
   idempotency_keys: IdempotencyKeysTable;
+  residents: ResidentsTable;
+  resident_events: ResidentEventsTable;
+  cards: CardsTable;
+  certificate_authorities: CertificateAuthoritiesTable;
+  certificates: CertificatesTable;
+  certificate_status_changes: CertificateStatusChangesTable;
+  crls: CrlsTable;
+  ocsp_responses: OcspResponsesTable;
 }
 
 type Timestamp = ColumnType<Date, Date | string, Date | string>;
@@ -38,4 +46,110 @@ export interface IdempotencyKeysTable {
   status_code: number | null;
   response_body: ColumnType<unknown, string | null, string | null>;
   created_at: Timestamp;
+}
+
+type Bytes = ColumnType<Uint8Array, Uint8Array, Uint8Array>;
+type Json<T = unknown> = ColumnType<T, string, string>;
+
+export interface ResidentsTable {
+  resident_code: string;
+  name: string;
+  alias: string | null;
+  address: string;
+  date_of_birth: string;
+  sex: string;
+  adult_ward: ColumnType<boolean, boolean | undefined, boolean>;
+  stay_until: string | null;
+  /** active | movedOutAbroad | deceased */
+  status: ColumnType<string, string | undefined, string>;
+  /** domestic | abroadWithContinuedUse */
+  residence: ColumnType<string, string | undefined, string>;
+  registered_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface ResidentEventsTable {
+  event_id: string;
+  resident_code: string;
+  type: string;
+  effective_at: Timestamp;
+  received_at: Timestamp;
+  data: Json<Record<string, unknown>>;
+  request_hash: string;
+  response: Json;
+}
+
+export interface CardsTable {
+  card_id: string;
+  resident_code: string;
+  issued_on: string;
+  expires_on: string;
+  /** active | lost | abolished */
+  status: string;
+  stolen: ColumnType<boolean, boolean | undefined, boolean>;
+  office_id: string;
+  received_at: Timestamp;
+  status_changed_at: Timestamp;
+}
+
+export interface CertificateAuthoritiesTable {
+  ca_id: string;
+  certificate: Bytes;
+  encrypted_key: string;
+  responder_certificate: Bytes;
+  responder_encrypted_key: string;
+  next_crl_number: ColumnType<string, string | number | undefined, string | number>;
+  crl_stale_since: Timestamp | null;
+  created_at: Timestamp;
+}
+
+export interface CertificatesTable {
+  serial: string;
+  ca_id: string;
+  kind: string;
+  carrier: string;
+  resident_code: string;
+  card_id: string | null;
+  device_id: string | null;
+  procedure: string;
+  not_before: Timestamp;
+  not_after: Timestamp;
+  expires_on: string;
+  der: Bytes;
+  /** good | onHold | revoked */
+  status: string;
+  revocation_reason: string | null;
+  revoked_at: Timestamp | null;
+  invalidity_date: Timestamp | null;
+  issued_at: Timestamp;
+}
+
+export interface CertificateStatusChangesTable {
+  id: Generated<string>;
+  serial: string;
+  status: string;
+  reason: string | null;
+  effective_at: Timestamp;
+  recorded_at: Timestamp;
+  /** what caused it: an event id, a request id, 'issuance' */
+  cause: string;
+}
+
+export interface CrlsTable {
+  ca_id: string;
+  crl_number: ColumnType<string, string | number, string | number>;
+  this_update: Timestamp;
+  next_update: Timestamp;
+  entry_count: number;
+  der: Bytes;
+}
+
+export interface OcspResponsesTable {
+  serial: string;
+  ca_id: string;
+  status: string;
+  sha1_der: Bytes;
+  sha256_der: Bytes;
+  this_update: Timestamp;
+  next_update: Timestamp;
 }
