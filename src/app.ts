@@ -15,6 +15,10 @@ import requestId, { requestIdFrom } from './plugins/request-id.js';
 import openapi from './plugins/swagger.js';
 import apiKeyRoutes from './routes/api-keys.js';
 import auditEventRoutes from './routes/audit-events.js';
+import calendarClosureRoutes from './routes/calendar-closures.js';
+import feeRoutes from './routes/fees.js';
+import officeRoutes from './routes/offices.js';
+import pinRoutes from './routes/pins.js';
 import clockRoutes from './routes/clock.js';
 import operationRoutes from './routes/operations.js';
 import { bootstrapAdminKey } from './services/api-keys.js';
@@ -96,6 +100,10 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   await app.register(operationRoutes, { ctx });
   await app.register(apiKeyRoutes, { ctx });
   await app.register(auditEventRoutes, { ctx });
+  await app.register(feeRoutes, { ctx });
+  await app.register(officeRoutes, { ctx });
+  await app.register(calendarClosureRoutes, { ctx });
+  await app.register(pinRoutes, { ctx });
   if (config.clockControl) await app.register(clockRoutes, { ctx, clock });
 
   return app;

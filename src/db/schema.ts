@@ -13,6 +13,9 @@ export interface Database {
   certificate_status_changes: CertificateStatusChangesTable;
   crls: CrlsTable;
   ocsp_responses: OcspResponsesTable;
+  fee_schedules: FeeSchedulesTable;
+  offices: OfficesTable;
+  calendar_closures: CalendarClosuresTable;
 }
 
 type Timestamp = ColumnType<Date, Date | string, Date | string>;
@@ -152,4 +155,37 @@ export interface OcspResponsesTable {
   sha256_der: Bytes;
   this_update: Timestamp;
   next_update: Timestamp;
+}
+
+/** Fee schedules (migration 0003): `fees` is { [procedure]: [{ item, amount }] } in yen. */
+export interface FeeSchedulesTable {
+  effective_from: string;
+  fees: Json<Record<string, { item: string; amount: number }[]>>;
+  created_at: Timestamp;
+}
+
+/** Offices and counter hours as 'HH:MM' Japan wall-clock times (migration 0003). */
+export interface OfficesTable {
+  office_id: string;
+  position: number;
+  name: string;
+  name_en: string;
+  /** main | branch */
+  kind: string;
+  weekday_opens_at: string;
+  weekday_closes_at: string;
+  tuesday_opens_at: string;
+  tuesday_closes_at: string;
+  fourth_sunday_opens_at: string | null;
+  fourth_sunday_closes_at: string | null;
+}
+
+/** Maintenance closures entered by staff; office_id null closes every office (migration 0003). */
+export interface CalendarClosuresTable {
+  id: Generated<string>;
+  date: string;
+  office_id: string | null;
+  reason: ColumnType<string, string | undefined, string>;
+  note: string | null;
+  created_at: Timestamp;
 }

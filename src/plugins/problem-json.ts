@@ -1,5 +1,7 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
+import { problemFromDomainError } from '../domain-problems.js';
+import { DomainError } from '../domain/errors.js';
 import { Problem, problemType } from '../problems.js';
 
 interface ValidationIssue {
@@ -57,6 +59,7 @@ function validationErrors(error: FastifyError): { path: string; message: string 
 /** Turns every error into RFC 9457 problem+json; internals (stacks, SQL) never leave the process. */
 function toProblem(error: FastifyError): Problem {
   if (error instanceof Problem) return error;
+  if (error instanceof DomainError) return problemFromDomainError(error);
   if (error.validation) {
     return new Problem(400, 'validationFailed', 'Request does not match the schema', error.message, { errors: validationErrors(error) });
   }
