@@ -22,6 +22,8 @@ import pinRoutes from './routes/pins.js';
 import clockRoutes from './routes/clock.js';
 import operationRoutes from './routes/operations.js';
 import { bootstrapAdminKey } from './services/api-keys.js';
+import { emptyCaRegistry, loadCertificateAuthorities } from './services/certificate-authority.js';
+import { publishMissingCrls } from './services/certificate-status.js';
 import type { ServiceContext } from './services/context.js';
 
 export interface AppOptions {
@@ -65,7 +67,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     statementTimeoutMs: config.db.statementTimeoutMs,
   }));
   const clock = options.clock ?? new AdjustableClock();
-  const ctx: ServiceContext = { db: database.db, clock, config, log: app.log };
+  const ctx: ServiceContext = { db: database.db, clock, config, log: app.log, cas: emptyCaRegistry() };
   app.decorate('ctx', ctx);
   app.decorate('clock', clock);
   app.addHook('onClose', async () => {
@@ -84,6 +86,8 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     await migrateToLatest(database.db as never);
     const { keyFile } = await bootstrapAdminKey(ctx);
     if (keyFile) app.log.info({ keyFile }, 'development admin API key is in this file (mode 0600)');
+    ctx.cas = await loadCertificateAuthorities(ctx);
+    await publishMissingCrls(ctx);
   } catch (error) {
     await app.close();
     throw error;

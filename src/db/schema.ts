@@ -104,6 +104,8 @@ export interface CertificateAuthoritiesTable {
   next_crl_number: ColumnType<string, string | number | undefined, string | number>;
   crl_stale_since: Timestamp | null;
   created_at: Timestamp;
+  /** Status changes affecting the CRL so far (migration 0004); a regeneration clears staleness only if unchanged. */
+  crl_changes: ColumnType<string, string | number | undefined, string | number>;
 }
 
 export interface CertificatesTable {

@@ -3,6 +3,7 @@ import type { BaseLogger } from 'pino';
 import type { Clock } from '../clock.js';
 import type { Config } from '../config.js';
 import type { Database } from '../db/schema.js';
+import type { CaRegistry } from './certificate-authority.js';
 
 /** What every use case needs; built once by app.ts. */
 export interface ServiceContext {
@@ -10,6 +11,8 @@ export interface ServiceContext {
   clock: Clock;
   config: Config;
   log: Pick<BaseLogger, 'info' | 'warn' | 'error' | 'debug'>;
+  /** The two CAs, keys decrypted in memory; loaded by app.ts after migrations. */
+  cas: CaRegistry;
 }
 
 /** Who asks, for the audit log. */

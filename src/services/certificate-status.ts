@@ -1,0 +1,320 @@
+// Issuing certificates and changing their status, with what relying parties see
+// kept in step: the OCSP answers are signed and stored in the same transaction
+// as the status (Boulder: the status is stored before anything is signed for
+// it, and a rollback discards both), and the CRL is marked stale so that a
+// regeneration follows after commit (coalesced: a burst gives one CRL).
+import * as repo from '../db/repositories/pki.js';
+import {
+  buildCrl,
+  buildEndEntityCertificate,
+  buildOcspResponses,
+  CA_IDS,
+  normalizeSerial,
+  REVOCATION_REASONS,
+  toPem,
+  type BasicFacts,
+  type CaId,
+  type CrlEntry,
+  type OcspCertStatus,
+  type RevocationReason,
+} from '../pki/index.js';
+import { conflict, notFound } from '../problems.js';
+import type { LoadedCa } from './certificate-authority.js';
+import { inTransaction, type ServiceContext, type Tx } from './context.js';
+
+export type { RevocationReason } from '../pki/index.js';
+
+/** The reasons this service records (DOMAIN.md "Revocation"); other RFC 5280 codes are refused. */
+export const STATUS_CHANGE_REASONS = ['affiliationChanged', 'superseded', 'certificateHold', 'keyCompromise', 'cessationOfOperation'] as const satisfies readonly RevocationReason[];
+export type StatusChangeReason = (typeof STATUS_CHANGE_REASONS)[number];
+
+export type CertificateKind = 'signature' | 'userAuthentication';
+export type Carrier = 'card' | 'smartphone';
+
+export interface IssueCertificateInput {
+  ca: CaId;
+  /** SubjectPublicKeyInfo DER (parseCsr(...).spki or generateResidentKeyPair().spki). */
+  spki: Uint8Array;
+  notBefore: Date;
+  notAfter: Date;
+  /** Civil expiry date, YYYY-MM-DD. */
+  expiresOn: string;
+  /** Required for the signature CA, refused for user authentication. */
+  basicFacts?: BasicFacts;
+  kind: CertificateKind;
+  carrier: Carrier;
+  residentCode: string;
+  cardId: string | null;
+  deviceId: string | null;
+  procedure: string;
+  /** What caused it (request id, event id): kept in certificate_status_changes. */
+  cause: string;
+}
+
+export interface IssuedCertificateResult {
+  /** Lowercase hex, no leading zeros: the certificates primary key. */
+  serial: string;
+  der: Uint8Array;
+  pem: string;
+  /** As encoded (whole seconds). */
+  notBefore: Date;
+  notAfter: Date;
+}
+
+export interface StatusChange {
+  serial: string;
+  status: 'onHold' | 'revoked';
+  reason: RevocationReason;
+  /** When it takes effect (the event's time): the CRL's invalidityDate. */
+  effectiveAt: Date;
+  cause: string;
+}
+
+const HOUR = 3_600_000;
+
+/** The OCSP validity window for a response signed now, never outliving the responder certificate. */
+function ocspWindow(ctx: ServiceContext, ca: LoadedCa, now: Date): { thisUpdate: Date; nextUpdate: Date } {
+  const thisUpdate = new Date(Math.floor(now.getTime() / 1000) * 1000);
+  const wanted = thisUpdate.getTime() + ctx.config.policy.ocspValidityHours * HOUR;
+  const nextUpdate = new Date(Math.min(wanted, ca.responder.notAfter.getTime()));
+  // A responder at the very end of its life (renewal overdue) still gets a valid, short window.
+  return { thisUpdate, nextUpdate: nextUpdate > thisUpdate ? nextUpdate : new Date(thisUpdate.getTime() + 60_000) };
+}
+
+export function ocspStatusOf(row: { status: string; revocationReason: string | null; revokedAt: Date | null }): OcspCertStatus {
+  if (row.status === 'good') return { status: 'good' };
+  // RFC 6960 §2.2: a hold is "revoked" with reason certificateHold.
+  const reason = (row.revocationReason ?? (row.status === 'onHold' ? 'certificateHold' : 'unspecified')) as RevocationReason;
+  return { status: 'revoked', revokedAt: row.revokedAt ?? new Date(0), reason };
+}
+
+/** Signs both CertID variants for one certificate and stores them (replacing earlier ones). */
+export async function storeOcspResponses(
+  db: Tx | ServiceContext['db'],
+  ctx: ServiceContext,
+  ca: LoadedCa,
+  row: { serial: string; status: string; revocationReason: string | null; revokedAt: Date | null },
+  now: Date,
+): Promise<void> {
+  const { thisUpdate, nextUpdate } = ocspWindow(ctx, ca, now);
+  const signed = buildOcspResponses({ issuer: ca.identity, responder: ca.responder, serial: row.serial, status: ocspStatusOf(row), thisUpdate, nextUpdate, producedAt: thisUpdate });
+  await repo.upsertOcspResponse(db, { serial: row.serial, caId: ca.id, status: row.status, sha1Der: signed.sha1, sha256Der: signed.sha256, thisUpdate, nextUpdate });
+}
+
+/**
+ * Builds and stores a certificate (status good) with its first history row and its pre-signed
+ * OCSP `good` answers, all in the caller's transaction.
+ */
+export async function issueCertificate(trx: Tx, ctx: ServiceContext, input: IssueCertificateInput): Promise<IssuedCertificateResult> {
+  if (input.ca !== input.kind) throw new Error(`a ${input.kind} certificate comes from the ${input.kind} CA, not ${input.ca}`);
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(input.expiresOn)) throw new Error(`expiresOn must be YYYY-MM-DD: ${input.expiresOn}`);
+  const ca = ctx.cas.get(input.ca);
+  const now = ctx.clock.now();
+  const cert = buildEndEntityCertificate({
+    issuer: ca.identity,
+    caPrivateKey: ca.privateKey,
+    spki: input.spki,
+    notBefore: input.notBefore,
+    notAfter: input.notAfter,
+    baseUrl: ctx.config.publicBaseUrl,
+    ...(input.basicFacts ? { basicFacts: input.basicFacts } : {}),
+  });
+  await repo.insertCertificate(trx, {
+    serial: cert.serial,
+    caId: ca.id,
+    kind: input.kind,
+    carrier: input.carrier,
+    residentCode: input.residentCode,
+    cardId: input.cardId,
+    deviceId: input.deviceId,
+    procedure: input.procedure,
+    notBefore: cert.notBefore,
+    notAfter: cert.notAfter,
+    expiresOn: input.expiresOn,
+    der: cert.der,
+    issuedAt: now,
+  });
+  await repo.insertStatusChange(trx, { serial: cert.serial, status: 'good', reason: null, effectiveAt: cert.notBefore, recordedAt: now, cause: input.cause });
+  await storeOcspResponses(trx, ctx, ca, { serial: cert.serial, status: 'good', revocationReason: null, revokedAt: null }, now);
+  return { serial: cert.serial, der: cert.der, pem: toPem(cert.der), notBefore: cert.notBefore, notAfter: cert.notAfter };
+}
+
+/**
+ * good → onHold | revoked, onHold → revoked. A hold is never released (DOMAIN.md): there is no
+ * way back to good. Refusals are 409 problems (certificateAlreadyRevoked, certificateAlreadyOnHold).
+ * Re-signs the OCSP answers and marks the CA's CRL stale, in the caller's transaction.
+ */
+export async function changeCertificateStatus(trx: Tx, ctx: ServiceContext, change: StatusChange): Promise<void> {
+  if (!(STATUS_CHANGE_REASONS as readonly string[]).includes(change.reason) || REVOCATION_REASONS[change.reason] === undefined) {
+    throw new Error(`revocation reason ${String(change.reason)} is not one this service records`);
+  }
+  if ((change.status === 'onHold') !== (change.reason === 'certificateHold')) {
+    throw new Error('a hold has reason certificateHold, and certificateHold means a hold');
+  }
+  if (Number.isNaN(change.effectiveAt.getTime())) throw new Error('effectiveAt is not a valid Date');
+  let serial: string;
+  try {
+    serial = normalizeSerial(change.serial);
+  } catch {
+    throw notFound('Certificate', `No certificate ${change.serial}.`);
+  }
+  const row = await repo.lockCertificate(trx, serial);
+  if (!row) throw notFound('Certificate', `No certificate ${serial}.`);
+  if (row.status === 'revoked') {
+    throw conflict('certificateAlreadyRevoked', 'Certificate already revoked', `Certificate ${serial} was revoked (${row.revocationReason ?? 'unspecified'}); a revocation is final.`, { serial });
+  }
+  if (row.status === 'onHold' && change.status === 'onHold') {
+    throw conflict('certificateAlreadyOnHold', 'Certificate already on hold', `Certificate ${serial} is already on hold; it can only be revoked now.`, { serial });
+  }
+  const ca = ctx.cas.get(row.caId as CaId);
+  const now = ctx.clock.now();
+  await repo.updateCertificateStatus(trx, serial, { status: change.status, reason: change.reason, revokedAt: now, invalidityDate: change.effectiveAt });
+  await repo.insertStatusChange(trx, { serial, status: change.status, reason: change.reason, effectiveAt: change.effectiveAt, recordedAt: now, cause: change.cause });
+  await storeOcspResponses(trx, ctx, ca, { serial, status: change.status, revocationReason: change.reason, revokedAt: now }, now);
+  await repo.markCrlStale(trx, ca.id, now);
+}
+
+// --- CRLs ----------------------------------------------------------------
+
+const CRL_PAGE = 20_000;
+/** How many superseded CRLs stay in the table per CA. */
+const CRLS_KEPT = 3;
+
+/**
+ * A CA's CRL entries read page by page and packed into flat arrays (~40 bytes an entry rather
+ * than a row object each), then handed to buildCrl as an iterable that reuses one entry object.
+ */
+async function collectEntries(db: Tx, caId: string): Promise<{ count: number; entries: Iterable<CrlEntry> }> {
+  const serials: string[] = [];
+  const revokedAt: number[] = [];
+  const invalidity: number[] = [];
+  const reasons: RevocationReason[] = [];
+  let after = '';
+  for (;;) {
+    const page = await repo.revokedPage(db, caId, after, CRL_PAGE);
+    for (const r of page) {
+      serials.push(r.serial);
+      revokedAt.push(r.revokedAt.getTime());
+      invalidity.push(r.invalidityDate ? r.invalidityDate.getTime() : NaN);
+      reasons.push((r.reason ?? 'unspecified') as RevocationReason);
+    }
+    if (page.length < CRL_PAGE) break;
+    after = page[page.length - 1]!.serial;
+  }
+  const entries: Iterable<CrlEntry> = {
+    *[Symbol.iterator]() {
+      const rev = new Date(0);
+      const inv = new Date(0);
+      const entry: CrlEntry = { serial: '', revokedAt: rev, reason: 'unspecified', invalidityDate: null };
+      for (let i = 0; i < serials.length; i++) {
+        entry.serial = serials[i]!;
+        rev.setTime(revokedAt[i]!);
+        entry.reason = reasons[i]!;
+        const t = invalidity[i]!;
+        if (Number.isNaN(t)) entry.invalidityDate = null;
+        else {
+          inv.setTime(t);
+          entry.invalidityDate = inv;
+        }
+        yield entry;
+      }
+    },
+  };
+  return { count: serials.length, entries };
+}
+
+const caLockKey = (ca: CaId): number => CA_IDS.indexOf(ca) + 1;
+
+function crlDue(state: repo.CrlState, now: Date): boolean {
+  if (state.staleSince) return true;
+  if (!state.latestThisUpdate || !state.latestNextUpdate) return true;
+  const half = (state.latestThisUpdate.getTime() + state.latestNextUpdate.getTime()) / 2;
+  return now.getTime() >= half;
+}
+
+/**
+ * Publishes a new CRL for one CA: CRL number from the CA row, entries as of now, nextUpdate after
+ * CRL_VALIDITY_HOURS. Serialized per CA by an advisory lock; revocations are not blocked by it.
+ * Staleness is cleared only if no status change was counted while building (else another follows).
+ */
+export async function regenerateCrl(ctx: ServiceContext, caId: CaId, opts: { onlyIfDue?: boolean } = {}): Promise<boolean> {
+  const ca = ctx.cas.get(caId);
+  return inTransaction(ctx, async (trx) => {
+    await repo.allowLongStatements(trx);
+    await repo.lockCrlWork(trx, caLockKey(caId));
+    if (opts.onlyIfDue) {
+      // Another process may have published while we waited for the lock.
+      const state = (await repo.crlStates(trx)).find((s) => s.caId === caId);
+      if (!state || !crlDue(state, ctx.clock.now())) return false;
+    }
+    const counters = await repo.crlCounters(trx, caId);
+    const { entries } = await collectEntries(trx, caId);
+    const now = ctx.clock.now();
+    const built = buildCrl({
+      issuer: ca.identity,
+      caPrivateKey: ca.privateKey,
+      crlNumber: BigInt(counters.nextCrlNumber),
+      thisUpdate: now,
+      nextUpdate: new Date(now.getTime() + ctx.config.policy.crlValidityHours * HOUR),
+      entries,
+    });
+    await repo.insertCrl(trx, { caId, crlNumber: counters.nextCrlNumber, thisUpdate: built.thisUpdate, nextUpdate: built.nextUpdate, entryCount: built.entryCount, der: built.der }, CRLS_KEPT);
+    await repo.finishCrl(trx, caId, String(BigInt(counters.nextCrlNumber) + 1n), counters.crlChanges);
+    ctx.log.info({ ca: caId, crlNumber: counters.nextCrlNumber, entries: built.entryCount }, 'CRL published');
+    return true;
+  });
+}
+
+/**
+ * Regenerates the CRL of every CA that is marked stale, has none yet, or whose latest CRL is past
+ * half its validity. Tests call it directly; the maintenance loop calls it on NOTIFY and on a poll.
+ */
+export async function regenerateStaleCrls(ctx: ServiceContext): Promise<void> {
+  const now = ctx.clock.now();
+  for (const state of await repo.crlStates(ctx.db)) {
+    if (!ctx.cas.find(state.caId) || !crlDue(state, now)) continue;
+    await regenerateCrl(ctx, state.caId as CaId, { onlyIfDue: true });
+  }
+}
+
+/** Publishes a first CRL for any CA that has none (start-up), leaving other work to maintenance. */
+export async function publishMissingCrls(ctx: ServiceContext): Promise<void> {
+  for (const state of await repo.crlStates(ctx.db)) {
+    if (state.latestThisUpdate === null && ctx.cas.find(state.caId)) await regenerateCrl(ctx, state.caId as CaId, { onlyIfDue: true });
+  }
+}
+
+// --- OCSP refresh ----------------------------------------------------------
+
+/**
+ * Re-signs stored OCSP answers that are past half-life (OCSP_VALIDITY_HOURS / 2 left) or were
+ * signed by a responder certificate since replaced. Works in batches, one transaction each; returns
+ * how many were re-signed (at most `limit`, so a caller can bound one run).
+ */
+export async function refreshOcspResponses(ctx: ServiceContext, opts: { batchSize?: number; limit?: number } = {}): Promise<number> {
+  const batchSize = opts.batchSize ?? 500;
+  const limit = opts.limit ?? Number.POSITIVE_INFINITY;
+  let done = 0;
+  for (const ca of ctx.cas.all()) {
+    // Keyset by serial: each answer is re-signed at most once per run, whatever the clock does.
+    let after = '';
+    for (;;) {
+      const n = await inTransaction(ctx, async (trx) => {
+        const now = ctx.clock.now();
+        const due = {
+          now,
+          nextUpdateBefore: new Date(now.getTime() + (ctx.config.policy.ocspValidityHours * HOUR) / 2),
+          signedBefore: ca.responderNotBefore,
+        };
+        const rows = await repo.lockDueOcspResponses(trx, ca.id, due, after, Math.min(batchSize, limit - done));
+        for (const row of rows) await storeOcspResponses(trx, ctx, ca, row, now);
+        if (rows.length > 0) after = rows[rows.length - 1]!.serial;
+        return rows.length;
+      });
+      done += n;
+      if (n < batchSize || done >= limit) break;
+    }
+    if (done >= limit) break;
+  }
+  return done;
+}
