@@ -5,7 +5,7 @@ import { createApiKey, listApiKeys, revokeApiKey } from '../services/api-keys.js
 import type { ServiceContext } from '../services/context.js';
 import { SCOPES } from '../services/scopes.js';
 import { decodeCursor, page } from './cursor.js';
-import { IdempotencyKeyHeader, sendIdempotent } from './idempotency.js';
+import { IdempotencyKeyHeader, idempotentRequest, sendIdempotent } from './idempotency.js';
 import { Instant, Page, PageQuery, responses } from './schemas.js';
 
 const Scope = Type.Union(SCOPES.map((s) => Type.Literal(s)));
@@ -42,9 +42,7 @@ const apiKeys: FastifyPluginAsyncTypebox<{ ctx: ServiceContext }> = async (app, 
       response: responses({ 201: NewApiKey, 200: NewApiKey }, 422),
     },
   }, async (request, reply) => {
-    const outcome = await createApiKey(ctx, actorOf(request), {
-      key: request.headers['idempotency-key'], method: request.method, path: request.url, body: request.body,
-    }, request.body);
+    const outcome = await createApiKey(ctx, actorOf(request), idempotentRequest(request), request.body);
     return sendIdempotent(reply, outcome);
   });
 

@@ -41,3 +41,26 @@ export const PageQuery = {
 export function Page<T extends TSchema>(item: T) {
   return Type.Object({ items: Type.Array(item), nextCursor: Type.Union([Type.String(), Type.Null()]) });
 }
+
+/** A fee quote as every procedure that costs something returns it. */
+export const FeeQuote = Type.Object({
+  procedure: Type.String(),
+  on: CivilDate,
+  currency: Type.Literal('JPY'),
+  total: Type.Integer(),
+  lines: Type.Array(Type.Object({ item: Type.String(), amount: Type.Integer() })),
+  exemption: Type.Union([Type.String(), Type.Null()]),
+  scheduleEffectiveFrom: CivilDate,
+});
+
+export const Revoked = Type.Object({
+  serial: Type.String(),
+  ca: Type.String(),
+  kind: Type.String(),
+  carrier: Type.String(),
+  reason: Type.String(),
+  status: Type.Union([Type.Literal('onHold'), Type.Literal('revoked')]),
+  invalidityDate: Instant,
+});
+
+export const Serial = Type.String({ pattern: '^[0-9a-fA-F]{2,40}$', description: 'certificate serial number, hex' });

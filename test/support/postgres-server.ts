@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, rmSync, mkdirSync, chmodSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -18,9 +18,21 @@ export interface TestPostgres {
 const USER = 'postgres';
 const PASSWORD = 'postgres';
 
-export function serverDir(name: string): string {
-  // Under /tmp, not root's home: the server runs as the `postgres` user, which must read its parents.
-  return path.join(tmpdir(), 'jpki-ward-pg', name);
+// Under /tmp, not root's home: the server runs as the `postgres` user, which must read its parents.
+const BASE = path.join(tmpdir(), 'jpki-ward-pg');
+
+/** One directory per run (`<name>-<pid>`), so concurrent runs on one machine never share a server. */
+export function serverDir(name: string, pid = process.pid): string {
+  return path.join(BASE, `${name}-${pid}`);
+}
+
+/** Servers whose run has died (its pid is gone): stop them and remove their directories. */
+export async function cleanOrphans(): Promise<void> {
+  if (!existsSync(BASE)) return;
+  for (const entry of readdirSync(BASE)) {
+    const owner = Number(/-(\d+)$/.exec(entry)?.[1]);
+    if (!owner || !alive(owner)) await cleanLeftover(path.join(BASE, entry));
+  }
 }
 
 function alive(pid: number): boolean {
@@ -70,6 +82,7 @@ export async function freePort(): Promise<number> {
 
 export async function startTestPostgres(name: string): Promise<TestPostgres> {
   const dir = serverDir(name);
+  await cleanOrphans();
   await cleanLeftover(dir);
   mkdirSync(path.dirname(dir), { recursive: true });
   chmodSync(path.dirname(dir), 0o755);

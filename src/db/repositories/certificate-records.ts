@@ -1,0 +1,115 @@
+import type { Kysely } from 'kysely';
+import type { Database } from '../schema.js';
+
+/** Read side of certificates for the lifecycle use cases; writes go through the CA services. */
+export type StoredStatus = 'good' | 'onHold' | 'revoked';
+
+export interface CertificateRecord {
+  serial: string;
+  caId: string;
+  kind: 'signature' | 'userAuthentication';
+  carrier: 'card' | 'smartphone';
+  residentCode: string;
+  cardId: string | null;
+  deviceId: string | null;
+  procedure: string;
+  notBefore: Date;
+  notAfter: Date;
+  expiresOn: string;
+  status: StoredStatus;
+  revocationReason: string | null;
+  revokedAt: Date | null;
+  invalidityDate: Date | null;
+  issuedAt: Date;
+}
+
+export interface StatusChange {
+  status: StoredStatus;
+  reason: string | null;
+  effectiveAt: Date;
+  recordedAt: Date;
+}
+
+const COLUMNS = [
+  'serial', 'ca_id', 'kind', 'carrier', 'resident_code', 'card_id', 'device_id', 'procedure', 'not_before', 'not_after',
+  'expires_on', 'status', 'revocation_reason', 'revoked_at', 'invalidity_date', 'issued_at',
+] as const;
+
+type Row = {
+  serial: string; ca_id: string; kind: string; carrier: string; resident_code: string; card_id: string | null; device_id: string | null;
+  procedure: string; not_before: Date; not_after: Date; expires_on: string; status: string; revocation_reason: string | null;
+  revoked_at: Date | null; invalidity_date: Date | null; issued_at: Date;
+};
+
+function toRecord(r: Row): CertificateRecord {
+  return {
+    serial: r.serial,
+    caId: r.ca_id,
+    kind: r.kind as CertificateRecord['kind'],
+    carrier: r.carrier as CertificateRecord['carrier'],
+    residentCode: r.resident_code,
+    cardId: r.card_id,
+    deviceId: r.device_id,
+    procedure: r.procedure,
+    notBefore: r.not_before,
+    notAfter: r.not_after,
+    expiresOn: r.expires_on,
+    status: r.status as StoredStatus,
+    revocationReason: r.revocation_reason,
+    revokedAt: r.revoked_at,
+    invalidityDate: r.invalidity_date,
+    issuedAt: r.issued_at,
+  };
+}
+
+export async function findCertificateRecord(db: Kysely<Database>, serial: string): Promise<CertificateRecord | undefined> {
+  const row = await db.selectFrom('certificates').select(COLUMNS).where('serial', '=', serial).executeTakeFirst();
+  return row && toRecord(row);
+}
+
+export async function certificateDer(db: Kysely<Database>, serial: string): Promise<Uint8Array | undefined> {
+  const row = await db.selectFrom('certificates').select('der').where('serial', '=', serial).executeTakeFirst();
+  return row?.der;
+}
+
+/** Every certificate a resident holds or held, oldest first. */
+export async function certificatesOfResident(db: Kysely<Database>, residentCode: string): Promise<CertificateRecord[]> {
+  const rows = await db.selectFrom('certificates').select(COLUMNS).where('resident_code', '=', residentCode).orderBy('issued_at').orderBy('serial').execute();
+  return rows.map(toRecord);
+}
+
+export async function statusChanges(db: Kysely<Database>, serial: string): Promise<StatusChange[]> {
+  const rows = await db
+    .selectFrom('certificate_status_changes')
+    .select(['status', 'reason', 'effective_at', 'recorded_at'])
+    .where('serial', '=', serial)
+    .orderBy('effective_at')
+    .orderBy('id')
+    .execute();
+  return rows.map((r) => ({ status: r.status as StoredStatus, reason: r.reason, effectiveAt: r.effective_at, recordedAt: r.recorded_at }));
+}
+
+/** Good certificates expiring in [from, to], by (expires_on, serial) after the cursor. */
+export async function goodCertificatesExpiringBetween(
+  db: Kysely<Database>,
+  from: string,
+  to: string,
+  after: { expiresOn: string; serial: string } | undefined,
+  limit: number,
+): Promise<CertificateRecord[]> {
+  let q = db
+    .selectFrom('certificates')
+    .select(COLUMNS)
+    .where('status', '=', 'good')
+    .where('expires_on', '>=', from)
+    .where('expires_on', '<=', to)
+    .orderBy('expires_on')
+    .orderBy('serial')
+    .limit(limit);
+  if (after) {
+    q = q.where((eb) =>
+      eb.or([eb('expires_on', '>', after.expiresOn), eb.and([eb('expires_on', '=', after.expiresOn), eb('serial', '>', after.serial)])]),
+    );
+  }
+  return (await q.execute()).map(toRecord);
+}
