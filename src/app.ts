@@ -21,9 +21,11 @@ import officeRoutes from './routes/offices.js';
 import pinRoutes from './routes/pins.js';
 import clockRoutes from './routes/clock.js';
 import operationRoutes from './routes/operations.js';
+import pkiRoutes from './routes/pki.js';
 import { bootstrapAdminKey } from './services/api-keys.js';
 import { emptyCaRegistry, loadCertificateAuthorities } from './services/certificate-authority.js';
 import { publishMissingCrls } from './services/certificate-status.js';
+import { startPkiMaintenance, type PkiMaintenance } from './services/pki-maintenance.js';
 import type { ServiceContext } from './services/context.js';
 
 export interface AppOptions {
@@ -32,6 +34,8 @@ export interface AppOptions {
   /** Where logs go (tests capture them); stdout otherwise. */
   logStream?: DestinationStream;
   clock?: AdjustableClock;
+  /** Background CRL/OCSP/responder work (src/services/pki-maintenance.ts); default on, except NODE_ENV=test. */
+  pkiMaintenance?: boolean;
 }
 
 declare module 'fastify' {
@@ -92,6 +96,15 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     await app.close();
     throw error;
   }
+  if (options.pkiMaintenance ?? config.env !== 'test') {
+    let maintenance: PkiMaintenance | undefined;
+    app.addHook('onReady', async () => {
+      maintenance = startPkiMaintenance(ctx, { database });
+    });
+    app.addHook('preClose', async () => {
+      await maintenance?.stop();
+    });
+  }
 
   await app.register(protection, { config });
   await app.register(openapi, { config });
@@ -104,6 +117,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   await app.register(operationRoutes, { ctx });
   await app.register(apiKeyRoutes, { ctx });
   await app.register(auditEventRoutes, { ctx });
+  await app.register(pkiRoutes, { ctx });
   await app.register(feeRoutes, { ctx });
   await app.register(officeRoutes, { ctx });
   await app.register(calendarClosureRoutes, { ctx });
