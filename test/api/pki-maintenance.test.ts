@@ -1,0 +1,114 @@
+import { Writable } from 'node:stream';
+import type { FastifyInstance } from 'fastify';
+import t, { type Test } from 'tap';
+import { buildApp } from '../../src/app.js';
+import { loadConfig } from '../../src/config.js';
+import { generateResidentKeyPair } from '../../src/pki/index.js';
+import { changeCertificateStatus } from '../../src/services/certificate-status.js';
+import { inTransaction } from '../../src/services/context.js';
+import { startPkiMaintenance } from '../../src/services/pki-maintenance.js';
+import { ADMIN_KEY } from '../support/app.js';
+import { createTestDatabase, openTestDatabase } from '../support/database.js';
+import { insertResident, issue } from './pki-support.js';
+
+const HOUR = 3_600_000;
+
+async function app(t: Test, url: string, pkiMaintenance: boolean): Promise<{ app: FastifyInstance; logs: () => string }> {
+  const config = loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'info', DATABASE_URL: url, ADMIN_API_KEY: ADMIN_KEY, CLOCK_CONTROL: 'enabled', MAX_EVENT_LOOP_DELAY_MS: '0' });
+  const chunks: string[] = [];
+  const logStream = new Writable({ write(c, _e, done) { chunks.push(c.toString()); done(); } });
+  const a = await buildApp(config, { logStream, pkiMaintenance });
+  await a.ready();
+  t.teardown(() => a.close());
+  return { app: a, logs: () => chunks.join('') };
+}
+
+async function until(what: string, check: () => Promise<boolean>, ms = 20_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    if (await check()) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+t.test('two processes starting at once on a fresh database create each CA once', async (t) => {
+  const db = await createTestDatabase();
+  t.teardown(() => db.drop());
+  const [a, b] = await Promise.all([app(t, db.url, false), app(t, db.url, false)]);
+  for (const ca of ['signature', 'userAuthentication'] as const) {
+    t.same(a.app.ctx.cas.get(ca).identity.certificate, b.app.ctx.cas.get(ca).identity.certificate, `${ca}: both loaded the same CA`);
+  }
+  const rows = await a.app.ctx.db.selectFrom('certificate_authorities').select('ca_id').execute();
+  t.equal(rows.length, 2);
+  const crls = await a.app.ctx.db.selectFrom('crls').select(['ca_id', 'crl_number']).execute();
+  t.equal(crls.length, 2, 'one first CRL per CA, not two');
+});
+
+t.test('background work: a burst of revocations gives one CRL regeneration; two processes share the work', async (t) => {
+  const db = await createTestDatabase();
+  t.teardown(() => db.drop());
+  const a = await app(t, db.url, true);
+  const b = await app(t, db.url, true);
+  const ctx = a.app.ctx;
+  const resident = await insertResident(a.app);
+  const spki = (await generateResidentKeyPair()).spki;
+  const serials: string[] = [];
+  for (let i = 0; i < 30; i++) serials.push((await issue(a.app, 'userAuthentication', spki, resident)).serial);
+  const crlNumber = async () => Number((await ctx.db.selectFrom('crls').select('crl_number').where('ca_id', '=', 'userAuthentication').orderBy('crl_number', 'desc').executeTakeFirstOrThrow()).crl_number);
+  const before = await crlNumber();
+
+  // 30 revocations committed within a few milliseconds, from both processes.
+  await Promise.all(serials.map((serial, i) => {
+    const c = (i % 2 ? b : a).app.ctx;
+    return inTransaction(c, (trx) => changeCertificateStatus(trx, c, { serial, status: 'revoked', reason: 'cessationOfOperation', effectiveAt: c.clock.now(), cause: `burst-${i}` }));
+  }));
+  await until('the CRL to cover the burst', async () => {
+    const row = await ctx.db.selectFrom('certificate_authorities').select('crl_stale_since').where('ca_id', '=', 'userAuthentication').executeTakeFirstOrThrow();
+    return row.crl_stale_since === null;
+  });
+  const latest = await ctx.db.selectFrom('crls').select(['crl_number', 'entry_count']).where('ca_id', '=', 'userAuthentication').orderBy('crl_number', 'desc').executeTakeFirstOrThrow();
+  t.equal(latest.entry_count, 30, 'every revocation is in the latest CRL');
+  const regenerations = Number(latest.crl_number) - before;
+  t.ok(regenerations >= 1 && regenerations <= 3, `coalesced: ${regenerations} regeneration(s) for 30 revocations`);
+  t.notMatch(a.logs() + b.logs(), /maintenance run failed/);
+});
+
+t.test('background work: OCSP answers refreshed at half-life, responders renewed before expiry and answers re-signed', async (t) => {
+  const db = await createTestDatabase();
+  t.teardown(() => db.drop());
+  const { app: a } = await app(t, db.url, false);
+  const ctx = a.ctx;
+  const resident = await insertResident(a);
+  const spki = (await generateResidentKeyPair()).spki;
+  const issued = await issue(a, 'userAuthentication', spki, resident);
+  const handle = await openTestDatabase(db.url);
+  t.teardown(() => handle.close());
+  const maintenance = startPkiMaintenance(ctx, { database: handle, pollMs: 60_000 });
+  t.teardown(() => maintenance.stop());
+  await maintenance.runNow();
+  const row = () => ctx.db.selectFrom('ocsp_responses').selectAll().where('serial', '=', issued.serial).executeTakeFirstOrThrow();
+  const first = await row();
+
+  const start = ctx.clock.now().getTime();
+  a.clock.set(new Date(start + (ctx.config.policy.ocspValidityHours / 2 - 1) * HOUR));
+  await maintenance.runNow();
+  t.equal((await row()).this_update.getTime(), first.this_update.getTime(), 'not yet at half-life: kept');
+  a.clock.set(new Date(start + (ctx.config.policy.ocspValidityHours / 2 + 1) * HOUR));
+  await maintenance.runNow();
+  const refreshed = await row();
+  t.ok(refreshed.this_update > first.this_update, 'past half-life: re-signed');
+  t.ok(refreshed.next_update > first.next_update);
+
+  const oldResponder = ctx.cas.get('userAuthentication').responder.certificate;
+  a.clock.set(new Date(start + 21 * 24 * HOUR)); // a 30-day responder is renewed in its last 10 days
+  await maintenance.runNow();
+  const newResponder = ctx.cas.get('userAuthentication').responder.certificate;
+  t.notSame(newResponder, oldResponder, 'responder renewed');
+  const stored = await ctx.db.selectFrom('certificate_authorities').select('responder_certificate').where('ca_id', '=', 'userAuthentication').executeTakeFirstOrThrow();
+  t.same(Buffer.from(stored.responder_certificate), newResponder, 'and stored');
+  const resigned = await row();
+  t.ok(Buffer.from(resigned.sha1_der).includes(newResponder), 'stored answers now carry the new responder certificate');
+  t.ok(Buffer.from(resigned.sha256_der).includes(newResponder));
+  a.clock.reset();
+});
