@@ -22,6 +22,10 @@ import pinRoutes from './routes/pins.js';
 import clockRoutes from './routes/clock.js';
 import operationRoutes from './routes/operations.js';
 import pkiRoutes from './routes/pki.js';
+import cardRoutes from './routes/cards.js';
+import certificateRoutes from './routes/certificates.js';
+import renewalRoutes from './routes/renewals.js';
+import residentRoutes from './routes/residents.js';
 import { bootstrapAdminKey } from './services/api-keys.js';
 import { emptyCaRegistry, loadCertificateAuthorities } from './services/certificate-authority.js';
 import { publishMissingCrls } from './services/certificate-status.js';
@@ -60,6 +64,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
         coerceTypes: 'array',
         useDefaults: true,
         allErrors: true,
+        discriminator: true,
       },
     },
   }).withTypeProvider<TypeBoxTypeProvider>();
@@ -122,6 +127,10 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   await app.register(officeRoutes, { ctx });
   await app.register(calendarClosureRoutes, { ctx });
   await app.register(pinRoutes, { ctx });
+  await app.register(residentRoutes, { ctx });
+  await app.register(cardRoutes, { ctx });
+  await app.register(certificateRoutes, { ctx });
+  await app.register(renewalRoutes, { ctx });
   if (config.clockControl) await app.register(clockRoutes, { ctx, clock });
 
   return app;
