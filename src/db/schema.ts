@@ -38,6 +38,9 @@ export interface AuditLogTable {
   resource: string;
   request_id: string | null;
   detail: ColumnType<Record<string, unknown> | null, string | null, never>;
+  /** Chain links (migration 0006), written by appendAudit only. */
+  prev_hash: ColumnType<string, never, never>;
+  hash: ColumnType<string, never, never>;
 }
 
 export interface IdempotencyKeysTable {

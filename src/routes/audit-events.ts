@@ -1,7 +1,7 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Problem } from '../problems.js';
-import { listAuditEvents } from '../services/audit.js';
+import { listAuditEvents, verifyAuditLog } from '../services/audit.js';
 import type { ServiceContext } from '../services/context.js';
 import { decodeCursor, page } from './cursor.js';
 import { Instant, Page, PageQuery, responses } from './schemas.js';
@@ -14,6 +14,20 @@ const AuditEvent = Type.Object({
   resource: Type.String(),
   requestId: Type.Union([Type.String(), Type.Null()]),
   detail: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
+});
+
+const Verification = Type.Object({
+  ok: Type.Boolean(),
+  checked: Type.Integer({ description: 'rows checked (up to the first broken link)' }),
+  lastId: Type.Union([Type.String(), Type.Null()], { description: 'last row that verified' }),
+  lastHash: Type.String({ description: 'hash of the last row that verified (record it elsewhere to anchor the chain)' }),
+  firstBroken: Type.Union([
+    Type.Object({
+      id: Type.Union([Type.String(), Type.Null()]),
+      problem: Type.Union([Type.Literal('prevHashMismatch'), Type.Literal('hashMismatch'), Type.Literal('headMismatch')]),
+    }),
+    Type.Null(),
+  ]),
 });
 
 const auditEvents: FastifyPluginAsyncTypebox<{ ctx: ServiceContext }> = async (app, { ctx }) => {
@@ -38,6 +52,15 @@ const auditEvents: FastifyPluginAsyncTypebox<{ ctx: ServiceContext }> = async (a
     const rows = await listAuditEvents(ctx, { limit: limit + 1, afterId: decodeCursor(request.query.cursor, 'id'), from, to, resource });
     return page(rows, limit, (last) => ({ id: last.id }));
   });
+
+  app.get('/v1/audit-events/verification', {
+    config: { auth: 'admin' },
+    schema: {
+      tags: ['admin'],
+      summary: 'Recompute the audit hash chain and report the first broken link',
+      response: responses({ 200: Verification }),
+    },
+  }, async () => verifyAuditLog(ctx));
 };
 
 export default auditEvents;

@@ -1,4 +1,4 @@
-import { listAudit, type AuditEvent } from '../db/repositories/audit-log.js';
+import { listAudit, verifyAuditChain, type AuditChainReport, type AuditEvent } from '../db/repositories/audit-log.js';
 import type { ServiceContext } from './context.js';
 
 export interface AuditEventView {
@@ -27,4 +27,9 @@ export async function listAuditEvents(
     ...(q.afterId ? { afterId: q.afterId } : {}),
   });
   return rows.map(view);
+}
+
+/** Recomputes the audit hash chain (migration 0006); `firstBroken` names the first row that does not fit. */
+export async function verifyAuditLog(ctx: Pick<ServiceContext, 'db'>): Promise<AuditChainReport> {
+  return verifyAuditChain(ctx.db);
 }

@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import type { Database } from '../schema.js';
 
 export interface AuditEntry {
@@ -14,18 +14,77 @@ export interface AuditEvent extends AuditEntry {
   id: string;
 }
 
+/**
+ * Appends one row and links it to the chain (migration 0006): the chain head is locked FOR UPDATE
+ * in the caller's transaction, so concurrent appends are made one after another, in id order.
+ * Call it late in a use case: the head stays locked until the transaction ends.
+ */
 export async function appendAudit(db: Kysely<Database>, entry: AuditEntry): Promise<void> {
-  await db
-    .insertInto('audit_log')
-    .values({
-      at: entry.at,
-      key_id: entry.keyId,
-      action: entry.action,
-      resource: entry.resource,
-      request_id: entry.requestId,
-      detail: entry.detail ? JSON.stringify(entry.detail) : null,
-    })
-    .execute();
+  if (!db.isTransaction) {
+    await db.transaction().execute((trx) => appendAudit(trx, entry));
+    return;
+  }
+  const head = await sql<{ last_hash: string }>`SELECT last_hash FROM audit_chain_head WHERE singleton FOR UPDATE`.execute(db);
+  const prev = head.rows[0]?.last_hash;
+  if (!prev) throw new Error('audit_chain_head is missing (migration 0006)');
+  const detail = entry.detail ? JSON.stringify(entry.detail) : null;
+  await sql`
+    WITH row AS (
+      SELECT nextval(pg_get_serial_sequence('audit_log', 'id')) AS id,
+             ${entry.at}::timestamptz AS at, ${entry.keyId}::text AS key_id, ${entry.action}::text AS action,
+             ${entry.resource}::text AS resource, ${entry.requestId}::text AS request_id, ${detail}::jsonb AS detail
+    ), inserted AS (
+      INSERT INTO audit_log (id, at, key_id, action, resource, request_id, detail, prev_hash, hash)
+      SELECT id, at, key_id, action, resource, request_id, detail, ${prev},
+             audit_row_hash(${prev}, id, at, key_id, action, resource, request_id, detail)
+      FROM row
+      RETURNING id, hash
+    )
+    UPDATE audit_chain_head SET last_id = inserted.id, last_hash = inserted.hash FROM inserted WHERE singleton`.execute(db);
+}
+
+export interface AuditChainBreak {
+  id: string | null;
+  /** prevHashMismatch: the row does not point at the row before it (a row removed or inserted);
+   *  hashMismatch: the row's content no longer matches its hash (edited);
+   *  headMismatch: the last row is not the recorded head (rows removed at the end, or head edited). */
+  problem: 'prevHashMismatch' | 'hashMismatch' | 'headMismatch';
+}
+
+export interface AuditChainReport {
+  ok: boolean;
+  checked: number;
+  lastId: string | null;
+  lastHash: string;
+  firstBroken: AuditChainBreak | null;
+}
+
+export const AUDIT_GENESIS_HASH = '0'.repeat(64);
+
+/** Walks the chain in id order (keyset pages) and reports the first broken link. */
+export async function verifyAuditChain(db: Kysely<Database>, pageSize = 5000): Promise<AuditChainReport> {
+  let expectedPrev = AUDIT_GENESIS_HASH;
+  let lastId: string | null = null;
+  let checked = 0;
+  const broken = (b: AuditChainBreak): AuditChainReport => ({ ok: false, checked, lastId, lastHash: expectedPrev, firstBroken: b });
+  for (;;) {
+    const rows = await sql<{ id: string; prev_hash: string; hash: string; recomputed: string }>`
+      SELECT id::text AS id, prev_hash, hash,
+             audit_row_hash(prev_hash, id, at, key_id, action, resource, request_id, detail) AS recomputed
+      FROM audit_log WHERE audit_log.id > ${lastId ?? '0'}::bigint ORDER BY audit_log.id LIMIT ${pageSize}`.execute(db);
+    for (const r of rows.rows) {
+      checked++;
+      if (r.prev_hash !== expectedPrev) return broken({ id: r.id, problem: 'prevHashMismatch' });
+      if (r.hash !== r.recomputed) return broken({ id: r.id, problem: 'hashMismatch' });
+      expectedPrev = r.hash;
+      lastId = r.id;
+    }
+    if (rows.rows.length < pageSize) break;
+  }
+  const head = await sql<{ last_id: string | null; last_hash: string }>`SELECT last_id::text AS last_id, last_hash FROM audit_chain_head WHERE singleton`.execute(db);
+  const h = head.rows[0];
+  if (!h || h.last_hash !== expectedPrev || (h.last_id ?? null) !== lastId) return broken({ id: h?.last_id ?? null, problem: 'headMismatch' });
+  return { ok: true, checked, lastId, lastHash: expectedPrev, firstBroken: null };
 }
 
 export interface AuditQuery {
