@@ -26,6 +26,8 @@ import cardRoutes from './routes/cards.js';
 import certificateRoutes from './routes/certificates.js';
 import renewalRoutes from './routes/renewals.js';
 import residentRoutes from './routes/residents.js';
+import inquiryRoutes from './routes/inquiries.js';
+import pinProcedureRoutes from './routes/pin-procedures.js';
 import { bootstrapAdminKey } from './services/api-keys.js';
 import { emptyCaRegistry, loadCertificateAuthorities } from './services/certificate-authority.js';
 import { publishMissingCrls } from './services/certificate-status.js';
@@ -131,6 +133,8 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   await app.register(cardRoutes, { ctx });
   await app.register(certificateRoutes, { ctx });
   await app.register(renewalRoutes, { ctx });
+  await app.register(inquiryRoutes, { ctx });
+  await app.register(pinProcedureRoutes, { ctx });
   if (config.clockControl) await app.register(clockRoutes, { ctx, clock });
 
   return app;

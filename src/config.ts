@@ -32,6 +32,7 @@ const EnvSchema = Type.Object({
   DEADLINE_ROLLS_TO_NEXT_OPEN_DAY: Bool,
   ENFORCE_OPENING_HOURS: Bool,
   INQUIRY_ANSWER_MONTHS: Type.Integer({ minimum: 1, maximum: 12, default: 1 }),
+  INQUIRY_CANCEL_ON_RESIDENT_CHANGE: Bool,
   CRL_VALIDITY_HOURS: Type.Integer({ minimum: 1, maximum: 24 * 30, default: 24 }),
   OCSP_VALIDITY_HOURS: Type.Integer({ minimum: 1, maximum: 24 * 30, default: 96 }),
   BATCH_MAX_LINES: Type.Integer({ minimum: 1, default: 1_000_000 }),
@@ -42,6 +43,7 @@ const BOOL_DEFAULTS = {
   ALIAS_CHANGE_REVOKES_SIGNATURE: 'true',
   DEADLINE_ROLLS_TO_NEXT_OPEN_DAY: 'true',
   ENFORCE_OPENING_HOURS: 'true',
+  INQUIRY_CANCEL_ON_RESIDENT_CHANGE: 'true',
 } as const;
 
 export interface Config {
@@ -66,6 +68,8 @@ export interface Config {
     deadlineRollsToNextOpenDay: boolean;
     enforceOpeningHours: boolean;
     inquiryAnswerMonths: number;
+    /** addressChanged, movedOutAbroad and died cancel the resident's open inquiry cases. */
+    inquiryCancelOnResidentChange: boolean;
     crlValidityHours: number;
     ocspValidityHours: number;
     batchMaxLines: number;
@@ -140,6 +144,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       deadlineRollsToNextOpenDay: env.DEADLINE_ROLLS_TO_NEXT_OPEN_DAY === 'true',
       enforceOpeningHours: env.ENFORCE_OPENING_HOURS === 'true',
       inquiryAnswerMonths: env.INQUIRY_ANSWER_MONTHS,
+      inquiryCancelOnResidentChange: env.INQUIRY_CANCEL_ON_RESIDENT_CHANGE === 'true',
       crlValidityHours: env.CRL_VALIDITY_HOURS,
       ocspValidityHours: env.OCSP_VALIDITY_HOURS,
       batchMaxLines: env.BATCH_MAX_LINES,

@@ -9,7 +9,7 @@ t.test('defaults', async (t) => {
   t.equal(c.databaseUrl, undefined);
   t.same(c.policy, {
     feb29BirthdayInCommonYear: '02-28', aliasChangeRevokesSignature: true, deadlineRollsToNextOpenDay: true,
-    enforceOpeningHours: true, inquiryAnswerMonths: 1, crlValidityHours: 24, ocspValidityHours: 96, batchMaxLines: 1_000_000,
+    enforceOpeningHours: true, inquiryAnswerMonths: 1, inquiryCancelOnResidentChange: true, crlValidityHours: 24, ocspValidityHours: 96, batchMaxLines: 1_000_000,
   });
 });
 

@@ -16,6 +16,9 @@ export interface Database {
   fee_schedules: FeeSchedulesTable;
   offices: OfficesTable;
   calendar_closures: CalendarClosuresTable;
+  inquiries: InquiriesTable;
+  inquiry_events: InquiryEventsTable;
+  pin_procedures: PinProceduresTable;
 }
 
 type Timestamp = ColumnType<Date, Date | string, Date | string>;
@@ -193,4 +196,65 @@ export interface CalendarClosuresTable {
   reason: ColumnType<string, string | undefined, string>;
   note: string | null;
   created_at: Timestamp;
+}
+
+/** Inquiry-letter cases (migration 0005); `version` is the ETag. */
+export interface InquiriesTable {
+  inquiry_id: string;
+  seq: Generated<string>;
+  resident_code: string;
+  purpose: string;
+  path: string;
+  agent_kind: string;
+  agent_name: string;
+  agent_identity_document: string;
+  agent_authority_document: string | null;
+  office_id: string;
+  opened_at: Timestamp;
+  state: string;
+  mailed_on: string | null;
+  period_ends_on: string | null;
+  due_on: string | null;
+  registered_address: string | null;
+  visit_count: ColumnType<number, number | undefined, number>;
+  last_visit_outcome: string | null;
+  version: ColumnType<number, number | undefined, number>;
+  consumed_by: string | null;
+  consumed_at: Timestamp | null;
+  closed_reason: string | null;
+  closed_at: Timestamp | null;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+/** Every transition of a case with its actor; append-only (migration 0005). */
+export interface InquiryEventsTable {
+  id: Generated<string>;
+  inquiry_id: string;
+  at: Timestamp;
+  action: string;
+  from_state: string | null;
+  to_state: string;
+  outcome: string | null;
+  key_id: string | null;
+  request_id: string | null;
+  details: Json<Record<string, unknown>>;
+}
+
+/** PIN resets and changes done at a counter (migration 0005); never a PIN value. */
+export interface PinProceduresTable {
+  procedure_id: string;
+  card_id: string;
+  resident_code: string;
+  procedure: string;
+  pin_kind: string;
+  office_id: string;
+  received_at: Timestamp;
+  applicant_type: string;
+  inquiry_id: string | null;
+  identity_document: string | null;
+  fee_total: number;
+  recorded_at: Timestamp;
+  key_id: string | null;
+  request_id: string | null;
 }

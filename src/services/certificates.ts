@@ -2,6 +2,7 @@ import { Temporal } from 'temporal-polyfill';
 import type { Applicant } from '../domain/eligibility.js';
 import { eligibility } from '../domain/eligibility.js';
 import { feeProcedureFor, type FeeExemption } from '../domain/fees.js';
+import { inquiryPurposeForProcedure } from '../domain/inquiry-workflow.js';
 import { certificateProcedure, type CertificateProcedure } from '../domain/procedure.js';
 import { notAfterFor, signatureExpiry, userAuthenticationExpiry } from '../domain/validity.js';
 import { generateResidentKeyPair, isPkiError, parseCsr, type BasicFacts } from '../pki/index.js';
@@ -15,6 +16,7 @@ import { changeCertificateStatus, issueCertificate } from './certificate-status.
 import type { Actor, ServiceContext } from './context.js';
 import { quoteFee } from './fees.js';
 import { runIdempotent, type IdempotentRequest } from './idempotency.js';
+import { consumeInquiryIn, lockUsableInquiry } from './inquiries.js';
 import { domainPolicyFrom } from './policy.js';
 import { heldStatus } from './revocations.js';
 import { assertNearNow, assertNotAhead, civil, toDate, today } from './time.js';
@@ -115,6 +117,9 @@ export async function issueCardCertificate(ctx: ServiceContext, actor: Actor, re
     if (input.applicant.type === 'agent' && !input.applicant.inquiryId) {
       throw new Problem(422, 'agentNeedsCompletedInquiry', 'An agent needs a completed inquiry case', 'A voluntary agent applies with `applicant.inquiryId` of a completed inquiry-letter case.');
     }
+    if (input.applicant.type === 'self' && input.applicant.inquiryId) {
+      throw new Problem(422, 'inquiryIdNotExpected', 'The holder applies without an inquiry case', 'applicant.inquiryId is for agents and legal representatives.');
+    }
     const verdict = eligibility({
       kind: input.kind, carrier: 'card', birthDate: civil(resident.dateOfBirth), appliedOn: on, adultWard: resident.adultWard,
       applicant: APPLICANT[input.applicant.type],
@@ -133,6 +138,13 @@ export async function issueCardCertificate(ctx: ServiceContext, actor: Actor, re
       throw new Problem(422, 'renewalWindowNotOpen', 'Renewal window not open', `The renewal window opens on ${decision.renewalOpensOn.toString()}.`, { renewalOpensOn: decision.renewalOpensOn.toString() });
     }
     const procedure: CertificateProcedure = decision.procedure;
+    // Issue 8: the agent's completed inquiry case for this resident and purpose, used up by this issuance.
+    const inquiry = input.applicant.inquiryId
+      ? await lockUsableInquiry(trx, ctx, {
+        inquiryId: input.applicant.inquiryId, residentCode: resident.residentCode, purpose: inquiryPurposeForProcedure(procedure),
+        agentKind: input.applicant.type === 'agent' ? 'voluntary' : 'legalRepresentative',
+      })
+      : null;
     const expiresOn = expiryFor(input.kind, procedure, resident, card, onCard, on, policy);
     const key = await keyFor(input);
 
@@ -146,6 +158,7 @@ export async function issueCardCertificate(ctx: ServiceContext, actor: Actor, re
       await changeCertificateStatus(trx, ctx, { serial: latest.serial, status: 'revoked', reason: 'superseded', effectiveAt: now, cause: `renewal:${issued.serial}` });
       superseded.push(latest.serial);
     }
+    if (inquiry) await consumeInquiryIn(trx, ctx, actor, inquiry, `certificates/${issued.serial}`);
     const fee = await quoteFee(trx, feeProcedureFor(procedure), on.toString(), input.exemption);
     await appendAudit(trx, {
       at: now, keyId: actor.keyId, action: 'certificate.issued', resource: `certificates/${issued.serial}`, requestId: actor.requestId,

@@ -6,6 +6,7 @@ import * as repo from '../db/repositories/residents.js';
 import { notFound, Problem } from '../problems.js';
 import { inTransaction, type Actor, type ServiceContext, type Tx } from './context.js';
 import { requestFingerprint } from './idempotency.js';
+import { cancelOpenInquiriesIn } from './inquiries.js';
 import { applyRevocationPlan, type RevokedView } from './revocations.js';
 import { assertNotAhead, toInstant } from './time.js';
 
@@ -141,6 +142,8 @@ export async function applyResidentEventIn(trx: Tx, ctx: ServiceContext, actor: 
     if (cardsLapse) {
       for (const card of await liveCardsOf(trx, input.residentCode)) await setCardStatus(trx, card.cardId, 'abolished', receivedAt);
     }
+    // Issue 8 (policy INQUIRY_CANCEL_ON_RESIDENT_CHANGE): a move or death cancels the open inquiry-letter cases.
+    await cancelOpenInquiriesIn(trx, ctx, actor, input.residentCode, input.type, input.eventId);
   }
 
   const body: ResidentEventResult = {
