@@ -15,6 +15,10 @@ declare module 'fastify' {
   interface FastifyRequest {
     principal: Principal | null;
   }
+  interface FastifyInstance {
+    /** Every route and its auth decision, as registered (the access-control matrix test reads it). */
+    routeAuthTable: { method: string; url: string; auth: RouteAuth }[];
+  }
 }
 
 const BEARER = /^Bearer ([A-Za-z0-9._~+/=-]{1,512})$/;
@@ -29,16 +33,23 @@ const DOCUMENTATION = /^\/docs(\/|$)/;
 export default fp(
   async function auth(app: FastifyInstance, opts: { ctx: ServiceContext }) {
     app.decorateRequest('principal', null);
+    const table: { method: string; url: string; auth: RouteAuth }[] = [];
+    app.decorate('routeAuthTable', table);
+    const record = (method: string | string[], url: string, auth: RouteAuth) => {
+      for (const m of Array.isArray(method) ? method : [method]) table.push({ method: m, url, auth });
+    };
 
     app.addHook('onRoute', (route) => {
       if (DOCUMENTATION.test(route.url)) {
         route.config = { ...(route.config ?? {}), auth: 'public' };
+        record(route.method, route.url, 'public');
         return;
       }
       const required = route.config?.auth;
       if (!required) {
         throw new Error(`route ${String(route.method)} ${route.url} has no auth decision (config.auth)`);
       }
+      record(route.method, route.url, required);
       if (required !== 'public' && route.schema) {
         const scopeNote = `Requires an API key with scope \`${required}\`${required === 'admin' ? '' : ' (or admin)'}.`;
         route.schema = {
