@@ -28,6 +28,8 @@ import renewalRoutes from './routes/renewals.js';
 import residentRoutes from './routes/residents.js';
 import inquiryRoutes from './routes/inquiries.js';
 import pinProcedureRoutes from './routes/pin-procedures.js';
+import residentBatchRoutes from './routes/resident-batches.js';
+import pkiConsistencyRoutes from './routes/pki-consistency.js';
 import { bootstrapAdminKey } from './services/api-keys.js';
 import { emptyCaRegistry, loadCertificateAuthorities } from './services/certificate-authority.js';
 import { publishMissingCrls } from './services/certificate-status.js';
@@ -130,6 +132,8 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   await app.register(calendarClosureRoutes, { ctx });
   await app.register(pinRoutes, { ctx });
   await app.register(residentRoutes, { ctx });
+  await app.register(residentBatchRoutes, { ctx });
+  await app.register(pkiConsistencyRoutes, { ctx });
   await app.register(cardRoutes, { ctx });
   await app.register(certificateRoutes, { ctx });
   await app.register(renewalRoutes, { ctx });
