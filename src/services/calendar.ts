@@ -141,6 +141,8 @@ export async function officeScheduleView(ctx: ServiceContext, officeId: string, 
 /** Whether the office is open at `at` (default: now by the service clock). */
 export async function officeOpenView(ctx: ServiceContext, officeId: string, at: string | undefined): Promise<OpenStateView> {
   const moment = at ? new Date(at) : ctx.clock.now();
+  // RFC 3339 allows a leap second (…:60), which a JS Date cannot hold.
+  if (Number.isNaN(moment.getTime())) throw new Problem(400, 'invalidInstant', 'Invalid instant', '`at` is not an instant this service can represent.');
   const office = await requireOffice(ctx.db, officeId);
   return openStateView(isOpenAt(office, instantOf(moment), await closuresFrom(ctx.db, tokyoDateAt(moment))));
 }

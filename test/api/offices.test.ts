@@ -75,6 +75,7 @@ t.test('schedule and open-state refusals', async (t) => {
     ['/v1/offices/main/schedule?from=2026-01-01', 'missing to'],
     ['/v1/offices/main/schedule?from=2026-01-01&to=2026-01-02&extra=1', 'unknown parameter'],
     ['/v1/offices/main/open?at=tomorrow', 'bad instant'],
+    ['/v1/offices/main/open?at=2026-06-30T23:59:60%2B09:00', 'a leap second'],
   ] as const) {
     const res = await get(url);
     t.equal(res.statusCode, 400, what);
