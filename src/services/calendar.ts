@@ -15,7 +15,7 @@ import * as closures from '../db/repositories/calendar-closures.js';
 import * as offices from '../db/repositories/offices.js';
 import type { Database } from '../db/schema.js';
 import { Problem } from '../problems.js';
-import { civilDate, instantOf, rfc3339, tokyoDateAt } from './civil-time.js';
+import { civilDate, toInstant, rfc3339, tokyoDate } from './time.js';
 import { inTransaction, type Actor, type ServiceContext } from './context.js';
 
 export interface OfficeView {
@@ -105,8 +105,8 @@ function closuresFrom(db: Kysely<Database>, date: PlainDate): Promise<CalendarCl
 export async function assertCounterOpen(db: Kysely<Database>, policy: DomainPolicy, officeId: string, at: Date): Promise<void> {
   const office = await requireOffice(db, officeId);
   if (!policy.enforceOpeningHours) return;
-  const instant = instantOf(at);
-  const state = isOpenAt(office, instant, await closuresFrom(db, tokyoDateAt(at)));
+  const instant = toInstant(at);
+  const state = isOpenAt(office, instant, await closuresFrom(db, tokyoDate(at)));
   if (state.open) return;
   const next = state.nextOpensAt ? rfc3339(state.nextOpensAt) : null;
   throw new Problem(422, 'officeClosed', 'The office is closed',
@@ -144,7 +144,7 @@ export async function officeOpenView(ctx: ServiceContext, officeId: string, at: 
   // RFC 3339 allows a leap second (…:60), which a JS Date cannot hold.
   if (Number.isNaN(moment.getTime())) throw new Problem(400, 'invalidInstant', 'Invalid instant', '`at` is not an instant this service can represent.');
   const office = await requireOffice(ctx.db, officeId);
-  return openStateView(isOpenAt(office, instantOf(moment), await closuresFrom(ctx.db, tokyoDateAt(moment))));
+  return openStateView(isOpenAt(office, toInstant(moment), await closuresFrom(ctx.db, tokyoDate(moment))));
 }
 
 export async function listClosures(
@@ -166,7 +166,7 @@ export async function listClosures(
 }
 
 function assertNotPast(ctx: ServiceContext, date: PlainDate): void {
-  const today = tokyoDateAt(ctx.clock.now());
+  const today = tokyoDate(ctx.clock.now());
   if (today.until(date).days < 0) {
     throw new Problem(422, 'closureInPast', 'Past days cannot be changed',
       `${date.toString()} is before today (${today.toString()}, Japan time): deadlines and answers already given must stay true.`);

@@ -12,7 +12,7 @@ import * as repo from '../db/repositories/fee-schedules.js';
 import { appendAudit } from '../db/repositories/audit-log.js';
 import type { Database } from '../db/schema.js';
 import { Problem } from '../problems.js';
-import { civilDate, tokyoDateAt } from './civil-time.js';
+import { civilDate, tokyoDate } from './time.js';
 import type { Actor, ServiceContext } from './context.js';
 import { runIdempotent, type IdempotentRequest } from './idempotency.js';
 
@@ -67,7 +67,7 @@ export function quoteFeeFor(
   ctx: ServiceContext,
   input: { procedure: FeeProcedure; on?: string | undefined; exemption?: FeeExemption | null | undefined },
 ): Promise<FeeQuoteView> {
-  return quoteFee(ctx.db, input.procedure, input.on ?? tokyoDateAt(ctx.clock.now()), input.exemption);
+  return quoteFee(ctx.db, input.procedure, input.on ?? tokyoDate(ctx.clock.now()), input.exemption);
 }
 
 function view(s: repo.StoredFeeSchedule): FeeScheduleView {
@@ -93,7 +93,7 @@ export async function createFeeSchedule(
 ) {
   return runIdempotent<FeeScheduleView>(ctx, actor, request, async (trx) => {
     const now = ctx.clock.now();
-    const today = tokyoDateAt(now);
+    const today = tokyoDate(now);
     const candidate: FeeSchedule = { effectiveFrom: civilDate(input.effectiveFrom), fees: input.fees };
     const existing = (await repo.listFeeSchedules(trx)).map((s) => s.schedule);
     const problems = newFeeScheduleProblems(existing, candidate, today);

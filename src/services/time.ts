@@ -1,5 +1,5 @@
 import { Temporal } from 'temporal-polyfill';
-import { parseDate, tokyoDateOf, type Instant, type PlainDate } from '../domain/dates.js';
+import { formatTokyoInstant, parseDate, tokyoDateOf, type Instant, type PlainDate } from '../domain/dates.js';
 import { Problem } from '../problems.js';
 import type { ServiceContext } from './context.js';
 
@@ -9,6 +9,9 @@ export const toDate = (i: Instant): Date => new Date(i.epochMilliseconds);
 export const tokyoDate = (d: Date): PlainDate => tokyoDateOf(toInstant(d));
 export const today = (ctx: ServiceContext): PlainDate => tokyoDate(ctx.clock.now());
 export const civil = (s: string): PlainDate => parseDate(s);
+/** A date given as a PlainDate or as strict `YYYY-MM-DD` (DomainError invalidDate otherwise). */
+export const civilDate = (d: PlainDate | string): PlainDate => (typeof d === 'string' ? parseDate(d) : d);
+export const rfc3339 = (i: Instant): string => formatTokyoInstant(i);
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 
