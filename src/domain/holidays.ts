@@ -12,7 +12,10 @@ import { DomainError } from './errors.js';
 const HOLIDAY_KEYS: ReadonlySet<string> = new Set(Object.keys(holidayJp.holidays));
 const years = [...HOLIDAY_KEYS].map((key) => Number(key.slice(0, 4)));
 
-/** Whole years the dataset covers, both ends included. */
+/**
+ * Whole years the dataset covers, both ends included. Its last key, 2050-11-23 (a Wednesday, so no
+ * substitute day), is the last national holiday of any year since 2019, so 2050 is covered whole.
+ */
 export const HOLIDAY_DATA_YEARS = Object.freeze({
   first: Math.min(...years),
   last: Math.max(...years),
