@@ -1,0 +1,111 @@
+import t from 'tap';
+import { testApp } from '../support/app.js';
+import { lifecycle } from '../support/lifecycle.js';
+import { cases, JST } from './inquiries-support.js';
+
+const HANAKO = { name: '新宿 花子', address: '東京都新宿区四谷1-1', dateOfBirth: '1990-05-20', sex: 'female' };
+
+t.test('expirations are idempotent; events and the audit log name the actor of every transition', async (t) => {
+  const h = await testApp(t);
+  const s = lifecycle(h);
+  await s.setClock(JST('2026-01-15T10:00:00'));
+  const key = await h.request({ method: 'POST', url: '/v1/api-keys', payload: { name: 'counter-1', scopes: ['inquiries:write', 'status:read'] } });
+  const { keyId, secret } = key.json();
+  const c = cases(h, secret);
+  await s.register('X001', HANAKO);
+  await s.register('X002', { ...HANAKO, name: '新宿 二郎' });
+  const ids: string[] = [];
+  for (const [code, mailedOn] of [['X001', '2026-01-15'], ['X002', '2026-01-15'], ['X001', '']] as const) {
+    const o = await c.open({ residentCode: code, openedAt: JST('2026-01-15T10:00:00') }, { 'x-request-id': `open-${ids.length}` });
+    t.equal(o.statusCode, 201, o.body);
+    ids.push(o.json().inquiryId);
+    if (mailedOn) t.equal((await c.mail(o.json().inquiryId, o.headers.etag as string, mailedOn, { 'x-request-id': `mail-${ids.length}` })).statusCode, 200);
+  }
+  const forbidden = await h.request({ method: 'POST', url: '/v1/inquiries/expirations', payload: { asOf: JST('2026-01-15T10:00:00') }, auth: null });
+  t.equal(forbidden.statusCode, 401);
+  t.equal((await c.expirations(JST('2026-01-16T10:00:00'))).statusCode, 422, 'asOf after the service clock');
+
+  const dueSoon = (await c.list('dueBefore=2026-02-17')).json().items.map((i: any) => i.inquiryId);
+  t.same(dueSoon.sort(), [ids[0], ids[1]].sort(), 'dueBefore lists mailed cases only');
+  const mine = (await c.list('residentCode=X001&limit=1')).json();
+  t.equal(mine.items.length, 1);
+  const next = (await c.list(`residentCode=X001&limit=1&cursor=${mine.nextCursor}`)).json();
+  t.same([mine.items[0].inquiryId, next.items[0].inquiryId], [ids[0], ids[2]], 'cursor pages through');
+  t.equal(next.nextCursor, null);
+
+  await s.setClock(JST('2026-02-17T00:00:00'));
+  const first = await c.expirations(JST('2026-02-17T00:00:00'));
+  t.equal(first.statusCode, 200, first.body);
+  t.equal(first.json().expired, 2);
+  t.same(first.json().inquiryIds.sort(), [ids[0], ids[1]].sort());
+  const states = async () => Promise.all(ids.map(async (id) => (await c.get(id)).json()));
+  const once = await states();
+  const second = await c.expirations(JST('2026-02-17T00:00:00'));
+  t.same(second.json(), { asOf: first.json().asOf, expired: 0, inquiryIds: [] });
+  t.same(await states(), once, 'a rerun changes nothing');
+  t.same(once.map((i) => i.state), ['expired', 'expired', 'awaitingMailing']);
+
+  const events = (await c.events(ids[0]!)).json().items;
+  t.same(events.map((e: any) => [e.action, e.toState, e.actor.keyId]), [['open', 'awaitingMailing', keyId], ['mail', 'mailed', keyId], ['expire', 'expired', keyId]]);
+  t.equal(events[0].actor.requestId, 'open-0');
+  t.equal(events[1].actor.requestId, 'mail-1');
+  const audit = (await h.request({ method: 'GET', url: `/v1/audit-events?resource=inquiries/${ids[0]}` })).json().items;
+  t.same(audit.map((a: any) => [a.action, a.keyId]), [['inquiry.open', keyId], ['inquiry.mail', keyId], ['inquiry.expire', keyId]]);
+  t.same(audit.map((a: any) => a.requestId), events.map((e: any) => e.actor.requestId), 'the same request ids');
+});
+
+t.test('refusals: a legal representative without proof, a voluntary agent for an adult ward, times off the clock', async (t) => {
+  const h = await testApp(t);
+  const s = lifecycle(h);
+  const c = cases(h);
+  await s.setClock(JST('2026-01-15T10:00:00'));
+  await s.register('F001', { ...HANAKO, adultWard: true });
+  const legal = await c.open({ residentCode: 'F001', agent: { kind: 'legalRepresentative', name: '後見 人', identityDocument: 'passport' }, openedAt: JST('2026-01-15T10:00:00') });
+  t.equal(legal.statusCode, 422);
+  t.equal(legal.json().type, 'urn:jpki-ward:problem:authorityDocumentRequired');
+  const ward = await c.open({ residentCode: 'F001', openedAt: JST('2026-01-15T10:00:00') });
+  t.equal(ward.statusCode, 422);
+  t.equal(ward.json().type, 'urn:jpki-ward:problem:voluntaryAgentForAdultWard');
+  t.match(ward.json().detail, /adult ward/);
+  const ok = await c.open({ residentCode: 'F001', agent: { kind: 'legalRepresentative', name: '後見 人', identityDocument: 'passport', authorityDocument: '後見登記事項証明書' }, openedAt: JST('2026-01-15T10:00:00') });
+  t.equal(ok.statusCode, 201, 'the guardian may');
+  const far = await c.open({ residentCode: 'F001', agent: { kind: 'legalRepresentative', name: '後見 人', identityDocument: 'passport', authorityDocument: '後見登記事項証明書' }, openedAt: JST('2026-01-17T10:00:00') });
+  t.equal(far.json().type, 'urn:jpki-ward:problem:timeOutOfRange');
+  const unknown = await c.open({ residentCode: 'F001', openedAt: JST('2026-01-15T10:00:00'), pin: '1234' });
+  t.equal(unknown.statusCode, 400, 'unknown fields are refused');
+  t.equal((await h.app.ctx.db.selectFrom('inquiries').select('inquiry_id').execute()).length, 1, 'refusals record nothing');
+  const scope = await h.request({ method: 'POST', url: '/v1/api-keys', payload: { name: 'reader', scopes: ['status:read'] } });
+  const denied = await cases(h, scope.json().secret).open({ residentCode: 'F001', openedAt: JST('2026-01-15T10:00:00') });
+  t.equal(denied.statusCode, 403, 'writes need inquiries:write');
+});
+
+t.test('an address change cancels open cases (policy on), not closed ones; explicit cancellation', async (t) => {
+  const h = await testApp(t);
+  const s = lifecycle(h);
+  const c = cases(h);
+  await s.setClock(JST('2026-01-15T10:00:00'));
+  await s.register('M001', HANAKO);
+  const a = await c.open({ residentCode: 'M001', openedAt: JST('2026-01-15T10:00:00') });
+  const b = await c.open({ residentCode: 'M001', openedAt: JST('2026-01-15T10:00:00'), path: 'withLetter', purpose: 'pinReset' });
+  const cancelled = await c.cancel(b.json().inquiryId, b.headers.etag as string, 'agent withdrew');
+  t.equal(cancelled.statusCode, 200);
+  t.equal(cancelled.json().state, 'cancelled');
+  t.equal(cancelled.json().closedReason, 'agent withdrew');
+  await s.event('M001', 'addressChanged', JST('2026-01-15T10:30:00'), { address: '東京都新宿区西新宿2-8-1' });
+  const after = (await c.get(a.json().inquiryId)).json();
+  t.equal(after.state, 'cancelled');
+  t.equal(after.closedReason, 'addressChanged');
+  const last = (await c.events(a.json().inquiryId)).json().items.at(-1);
+  t.equal(last.action, 'cancel');
+  t.match(last.details, { reason: 'addressChanged' });
+  t.equal((await c.get(b.json().inquiryId)).json().closedReason, 'agent withdrew', 'a closed case stays as it was');
+
+  const off = await testApp(t, { INQUIRY_CANCEL_ON_RESIDENT_CHANGE: 'false' });
+  const s2 = lifecycle(off);
+  const c2 = cases(off);
+  await s2.setClock(JST('2026-01-15T10:00:00'));
+  await s2.register('M002', HANAKO);
+  const kept = await c2.open({ residentCode: 'M002', openedAt: JST('2026-01-15T10:00:00') });
+  await s2.event('M002', 'addressChanged', JST('2026-01-15T10:30:00'), { address: '東京都新宿区西新宿2-8-1' });
+  t.equal((await c2.get(kept.json().inquiryId)).json().state, 'awaitingMailing', 'policy off: the case stays open');
+});
