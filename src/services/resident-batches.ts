@@ -12,6 +12,7 @@
 // same residents retry the chunk.
 import { DomainError } from '../domain/errors.js';
 import { problemFromDomainError } from '../domain-problems.js';
+import { lockResidents } from '../db/repositories/resident-locks.js';
 import { releaseSavepoint, rollbackToSavepoint, savepoint } from '../db/savepoints.js';
 import { Problem } from '../problems.js';
 import { inTransaction, type Actor, type ServiceContext, type Tx } from './context.js';
@@ -50,7 +51,9 @@ export interface BatchSummary {
   seconds: number;
 }
 
-const RETRYABLE = new Set(['40P01', '40001']); // deadlock detected, serialization failure
+// Deadlock, serialization failure, and a registration racing another of the same resident (the retry
+// then sees the resident and refuses the line with 409).
+const RETRYABLE = new Set(['40P01', '40001', '23505']);
 const MAX_RETRIES = 5;
 
 class Refused extends Error {}
@@ -77,6 +80,8 @@ async function runChunk(ctx: ServiceContext, actor: Actor, items: BatchItem[], m
   const attempt = (withSavepoints: boolean) =>
     inTransaction(ctx, async (trx) => {
       const out: BatchLineResult[] = [];
+      // All of the chunk's residents first, in order (see lockResidents): no deadlock with other writers.
+      await lockResidents(trx, items.flatMap((item) => ('input' in item ? [item.input.residentCode] : [])));
       const started = performance.now();
       for (const item of items) {
         if (out.length > 0 && performance.now() - started > maxMs) break;

@@ -1,0 +1,12 @@
+import { sql, type Kysely } from 'kysely';
+import type { Database } from '../schema.js';
+
+/**
+ * Locks the existing rows of these residents, in resident-code order, until the transaction ends.
+ * A batch chunk takes all its residents first, before the CA row and the audit chain head, so that
+ * it never waits for a resident while holding those: single requests and other batches cannot deadlock with it.
+ */
+export async function lockResidents(db: Kysely<Database>, residentCodes: string[]): Promise<void> {
+  if (residentCodes.length === 0) return;
+  await sql`SELECT resident_code FROM residents WHERE resident_code = ANY(${[...new Set(residentCodes)].sort()}::text[]) ORDER BY resident_code FOR UPDATE`.execute(db);
+}

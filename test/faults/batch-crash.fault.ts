@@ -1,0 +1,168 @@
+// Crash test (npm run test:faults; too slow for `npm test` on a loaded 2-core machine): the service runs
+// as a child process, receives a large NDJSON batch, is killed with SIGKILL midway, is restarted, and
+// the whole batch is replayed. Every event must be applied exactly once and the CRL/OCSP consistency
+// check must be clean. FAULT_BATCH_LINES sets the size (default 100,000).
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createReadStream, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import pg from 'pg';
+import t from 'tap';
+import { buildApp } from '../../src/app.js';
+import { loadConfig } from '../../src/config.js';
+import { ADMIN_KEY } from '../support/app.js';
+import { createTestDatabase } from '../support/database.js';
+import { freePort } from '../support/postgres-server.js';
+
+const LINES = Number(process.env.FAULT_BATCH_LINES ?? 100_000);
+const HOLDERS = 20;
+const root = new URL('../..', import.meta.url).pathname;
+const auth = { authorization: `Bearer ${ADMIN_KEY}` };
+
+function jstToday(): string {
+  return new Date(new Date().getTime() + 9 * 3600_000).toISOString().slice(0, 10);
+}
+
+async function startService(env: Record<string, string>, port: number): Promise<{ child: ChildProcess; log: () => string }> {
+  const child = spawn(process.execPath, ['--import=tsx', 'src/server.ts'], { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  const keep = (b: Buffer) => {
+    out = (out + b.toString()).slice(-200_000);
+  };
+  child.stdout!.on('data', keep);
+  child.stderr!.on('data', keep);
+  for (let i = 0; ; i++) {
+    try {
+      if ((await fetch(`http://127.0.0.1:${port}/health/ready`)).ok) break;
+    } catch {
+      // not yet
+    }
+    if (i > 1200 || child.exitCode !== null) throw new Error(`service did not start: ${out}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return { child, log: () => out };
+}
+
+/** Streams the file as the body; calls onLine for each answer line; resolves when the answer ends or the socket dies. */
+function postBatch(port: number, file: string, onLine: (line: any) => void): Promise<'complete' | 'aborted'> {
+  return new Promise((resolve) => {
+    const req = http.request({ host: '127.0.0.1', port, method: 'POST', path: '/v1/resident-events/batch', headers: { ...auth, 'content-type': 'application/x-ndjson' } }, (res) => {
+      let rest = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => {
+        rest += chunk;
+        let nl: number;
+        while ((nl = rest.indexOf('\n')) >= 0) {
+          onLine(JSON.parse(rest.slice(0, nl)));
+          rest = rest.slice(nl + 1);
+        }
+      });
+      res.on('end', () => resolve('complete'));
+      res.on('error', () => resolve('aborted'));
+      res.on('aborted', () => resolve('aborted'));
+    });
+    req.on('error', () => resolve('aborted'));
+    createReadStream(file).pipe(req);
+  });
+}
+
+t.test(`SIGKILL in the middle of a ${LINES}-line batch, restart, replay: every event exactly once, CRL and OCSP consistent`, async (t) => {
+  const db = await createTestDatabase();
+  const dir = mkdtempSync(path.join(tmpdir(), 'jpki-crash-'));
+  t.teardown(async () => {
+    rmSync(dir, { recursive: true, force: true });
+    await db.drop();
+  });
+  const env = { DATABASE_URL: db.url, ADMIN_API_KEY: ADMIN_KEY, ENFORCE_OPENING_HOURS: 'false', LOG_LEVEL: 'info', NODE_ENV: 'development', MAX_EVENT_LOOP_DELAY_MS: '0', RATE_LIMIT_MAX: '0' };
+
+  // Holders of signature certificates, made through the service in-process (same database, same CAs).
+  const today = jstToday();
+  const nowIso = new Date().toISOString();
+  const app = await buildApp(loadConfig({ ...env, NODE_ENV: 'test', LOG_LEVEL: 'warn' }));
+  await app.ready();
+  const holders: { code: string; serial: string }[] = [];
+  for (let i = 0; i < HOLDERS; i++) {
+    const code = `K${i}`;
+    const req = (url: string, payload: object) => app.inject({ method: 'POST', url, payload, headers: auth }).then((r) => {
+      if (r.statusCode !== 201) throw new Error(`${url}: ${r.statusCode} ${r.body}`);
+      return r.json();
+    });
+    await req('/v1/resident-events', { eventId: `k-reg-${i}`, residentCode: code, type: 'registered', effectiveAt: '2020-01-01T00:00:00Z', data: { name: `保有 ${i}`, address: `東京都新宿区${i}`, dateOfBirth: '1980-01-01', sex: 'male' } });
+    const { card } = await req(`/v1/residents/${code}/cards`, { officeId: 'main', receivedAt: nowIso, issuedOn: today });
+    const sig = await req(`/v1/cards/${card.cardId}/certificates`, { kind: 'signature', officeId: 'main', receivedAt: nowIso, applicant: { type: 'self' }, generateKey: true });
+    holders.push({ code, serial: sig.certificate.serial });
+  }
+  await app.close();
+
+  // The batch: half registrations, half address changes of the residents just registered (and of the holders, spread out).
+  const at = '2025-06-01T00:00:00Z';
+  const lines: string[] = [];
+  const lastAddress = new Map<string, string>();
+  const half = Math.floor(LINES / 2);
+  for (let i = 0; i < half; i++) {
+    lines.push(JSON.stringify({ eventId: `c-reg-${i}`, residentCode: `C${i}`, type: 'registered', effectiveAt: at, data: { name: `一括 ${i}`, address: `東京都新宿区旧${i}`, dateOfBirth: '1990-01-01', sex: 'female' } }));
+  }
+  const holderEvery = Math.floor((LINES - half) / HOLDERS);
+  for (let j = 0; lines.length < LINES; j++) {
+    const holder = j % holderEvery === 0 ? holders[j / holderEvery] : undefined;
+    const code = holder ? holder.code : `C${j % half}`;
+    const address = `東京都新宿区新${j}`;
+    lastAddress.set(code, address);
+    lines.push(JSON.stringify({ eventId: `c-move-${j}`, residentCode: code, type: 'addressChanged', effectiveAt: at, data: { address } }));
+  }
+  const file = path.join(dir, 'batch.ndjson');
+  writeFileSync(file, `${lines.join('\n')}\n`);
+
+  const port = await freePort();
+  const first = await startService({ ...env, PORT: String(port) }, port);
+  const firstAnswers = new Map<number, number>();
+  const killAt = Math.floor(LINES * 0.3);
+  const exited = new Promise((r) => first.child.once('exit', r));
+  const outcome = await postBatch(port, file, (a) => {
+    firstAnswers.set(a.line, a.status);
+    if (firstAnswers.size === killAt) first.child.kill('SIGKILL');
+  });
+  await exited;
+  t.equal(outcome, 'aborted', 'the answer was cut by the crash');
+  t.ok(firstAnswers.size >= killAt && firstAnswers.size < LINES, `${firstAnswers.size} lines answered before the crash`);
+  t.ok([...firstAnswers.values()].every((s) => s === 201));
+  t.match(first.log(), /resident event batch progress/, 'progress was logged');
+
+  const second = await startService({ ...env, PORT: String(port) }, port);
+  t.teardown(() => {
+    second.child.kill('SIGTERM');
+  });
+  const replay = new Map<number, any>();
+  t.equal(await postBatch(port, file, (a) => replay.set(a.line, a)), 'complete');
+  t.equal(replay.size, LINES, 'one answer per line');
+  let applied = 0;
+  let replayed = 0;
+  for (let line = 1; line <= LINES; line++) {
+    const a = replay.get(line);
+    if (a?.status === 201) {
+      applied++;
+      if (firstAnswers.has(line)) t.fail(`line ${line} applied twice`);
+    } else if (a?.status === 200) replayed++;
+    else t.fail(`line ${line}: ${JSON.stringify(a)}`);
+  }
+  t.ok(replayed >= firstAnswers.size, `replayed ${replayed} (≥ the ${firstAnswers.size} answered before the crash: the chunk in flight may have committed unanswered)`);
+  t.equal(applied + replayed, LINES);
+
+  const c = new pg.Client({ connectionString: db.url });
+  await c.connect();
+  try {
+    const one = async (q: string, params: unknown[] = []) => Number((await c.query(q, params)).rows[0].n);
+    t.equal(await one(`SELECT count(*) AS n FROM resident_events WHERE event_id LIKE 'c-%'`), LINES, 'every event stored once');
+    t.equal(await one(`SELECT count(*) AS n FROM audit_log WHERE detail->>'eventId' LIKE 'c-%'`), LINES, 'one audit row per event');
+    t.equal(await one(`SELECT count(*) AS n FROM residents WHERE resident_code LIKE 'C%'`), half);
+    const wrong = await c.query(`SELECT resident_code, address FROM residents WHERE resident_code = ANY($1)`, [[...lastAddress.keys()]]);
+    t.ok(wrong.rows.every((r) => lastAddress.get(r.resident_code) === r.address), 'every resident has the address of their last event');
+    t.equal(await one(`SELECT count(*) AS n FROM certificate_status_changes WHERE status = 'revoked' AND serial = ANY($1)`, [holders.map((h) => h.serial)]), HOLDERS, 'each holder’s certificate revoked exactly once');
+  } finally {
+    await c.end();
+  }
+  const report = await (await fetch(`http://127.0.0.1:${port}/v1/pki/consistency?regenerate=true`, { headers: auth })).json() as any;
+  t.equal(report.consistent, true, JSON.stringify(report.cas.map((x: any) => [x.ca, x.differences])));
+  t.equal(report.cas.find((x: any) => x.ca === 'signature').revokedOrOnHold, HOLDERS);
+});
