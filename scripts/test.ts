@@ -5,7 +5,10 @@
  */
 import { spawn } from 'node:child_process';
 import pg from 'pg';
+import { AdjustableClock } from '../src/clock.js';
+import { loadConfig } from '../src/config.js';
 import { openDatabase } from '../src/db/connection.js';
+import { loadCertificateAuthorities } from '../src/services/certificate-authority.js';
 import { migrateToLatest } from '../src/db/migrator.js';
 import { startTestPostgres, type TestPostgres } from '../test/support/postgres-server.js';
 import { TEMPLATE_DATABASE } from '../test/support/database.js';
@@ -22,6 +25,9 @@ async function prepareTemplate(adminUrl: string, templateUrl: string): Promise<v
   const handle = await openDatabase({ databaseUrl: templateUrl, dataDir: '', poolMax: 1, statementTimeoutMs: 60_000 });
   try {
     await migrateToLatest(handle.db as never);
+    // The CAs' RSA keys are made once here rather than in every test file's database.
+    const silent = { info() {}, warn() {}, error() {}, debug() {} };
+    await loadCertificateAuthorities({ db: handle.db, clock: new AdjustableClock(), config: loadConfig({ NODE_ENV: 'test' }), log: silent });
   } finally {
     await handle.close();
   }

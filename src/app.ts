@@ -12,6 +12,7 @@ import myNumberGuard from './plugins/my-number-guard.js';
 import problemJson from './plugins/problem-json.js';
 import protection from './plugins/protection.js';
 import requestId, { requestIdFrom } from './plugins/request-id.js';
+import { validatorCompiler } from './plugins/validator.js';
 import openapi from './plugins/swagger.js';
 import apiKeyRoutes from './routes/api-keys.js';
 import auditEventRoutes from './routes/audit-events.js';
@@ -58,20 +59,14 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   const app = Fastify({
     logger: loggerOptions(config.logLevel, options.logStream),
     bodyLimit: config.bodyLimitBytes,
+    // Start-up on a busy 2-core machine (Swagger compiling every schema) can exceed Fastify's 10 s default.
+    pluginTimeout: 120_000,
     requestIdHeader: false,
     genReqId: (req) => requestIdFrom(req),
     return503OnClosing: true,
     forceCloseConnections: 'idle',
-    ajv: {
-      customOptions: {
-        removeAdditional: false,
-        coerceTypes: 'array',
-        useDefaults: true,
-        allErrors: true,
-        discriminator: true,
-      },
-    },
   }).withTypeProvider<TypeBoxTypeProvider>();
+  app.setValidatorCompiler(validatorCompiler());
 
   const database = options.database ?? (await openDatabase({
     databaseUrl: config.databaseUrl,

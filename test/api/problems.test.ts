@@ -147,3 +147,14 @@ t.test('422 for a value shaped like a My Number in any string field', async (t) 
   t.equal(fine.statusCode, 201, 'twelve digits without the check digit pass');
   t.equal((await h.app.ctx.db.selectFrom('api_keys').select('key_id').execute()).length, 2, 'the refused request stored nothing');
 });
+
+t.test('JSON bodies are not coerced: a number where a string belongs is a 400; query strings are', async (t) => {
+  const h = await testApp(t);
+  const numeric = await h.request({ method: 'POST', url: '/v1/pins/check', payload: { pinKind: 'userAuthentication', pin: 1234 } });
+  t.equal(numeric.statusCode, 400);
+  t.same(numeric.json().errors.map((e: { path: string }) => e.path), ['body/pin']);
+  const array = await h.request({ method: 'POST', url: '/v1/api-keys', payload: { name: ['x'], scopes: ['admin'] } });
+  t.equal(array.statusCode, 400);
+  const query = await h.request({ method: 'GET', url: '/v1/api-keys?limit=2' });
+  t.equal(query.statusCode, 200, 'limit=2 in a query string is a number');
+});

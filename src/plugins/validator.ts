@@ -1,0 +1,22 @@
+import { Ajv, type Options } from 'ajv';
+import addFormats from 'ajv-formats';
+import type { FastifySchemaCompiler } from 'fastify';
+
+/**
+ * Request validation. Query strings, path parameters and headers arrive as text, so they are coerced
+ * to the schema's types; JSON bodies are not: `"pin": 1234` or `"name": ["x"]` is a wrong type (400),
+ * not something to convert. Unknown fields are refused, never stripped.
+ */
+const COMMON: Options = { removeAdditional: false, useDefaults: true, allErrors: true, discriminator: true, strict: false };
+
+function ajv(options: Options): Ajv {
+  const instance = new Ajv({ ...COMMON, ...options });
+  addFormats.default(instance);
+  return instance;
+}
+
+export function validatorCompiler(): FastifySchemaCompiler<unknown> {
+  const body = ajv({ coerceTypes: false });
+  const text = ajv({ coerceTypes: 'array' });
+  return ({ schema, httpPart }) => (httpPart === 'body' ? body : text).compile(schema as object);
+}
