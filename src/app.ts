@@ -59,6 +59,9 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   const app = Fastify({
     logger: loggerOptions(config.logLevel, options.logStream),
     bodyLimit: config.bodyLimitBytes,
+    requestTimeout: config.requestTimeoutMs,
+    // Node checks request timeouts on this interval (30 s by default): keep it a fraction of the timeout.
+    http: { connectionsCheckingInterval: Math.min(5000, Math.ceil(config.requestTimeoutMs / 4)) },
     // Start-up on a busy 2-core machine (Swagger compiling every schema) can exceed Fastify's 10 s default.
     pluginTimeout: 120_000,
     requestIdHeader: false,

@@ -21,6 +21,7 @@ const EnvSchema = Type.Object({
   ADMIN_API_KEY: Type.Optional(Type.String({ minLength: 24 })),
   CLOCK_CONTROL: Type.Union([Type.Literal('enabled'), Type.Literal('disabled')], { default: 'disabled' }),
   BODY_LIMIT_BYTES: Type.Integer({ minimum: 1024, default: 1_048_576 }),
+  REQUEST_TIMEOUT_MS: Type.Integer({ minimum: 1000, default: 60_000 }),
   RATE_LIMIT_MAX: Type.Integer({ minimum: 0, default: 6000 }),
   RATE_LIMIT_WINDOW_MS: Type.Integer({ minimum: 1000, default: 60_000 }),
   MAX_EVENT_LOOP_DELAY_MS: Type.Integer({ minimum: 0, default: 1000 }),
@@ -58,6 +59,8 @@ export interface Config {
   adminApiKey: string | undefined;
   clockControl: boolean;
   bodyLimitBytes: number;
+  /** Longest time a client may take to send a whole request (slow-loris bodies get 408 and are cut off). */
+  requestTimeoutMs: number;
   rateLimit: { max: number; windowMs: number };
   maxEventLoopDelayMs: number;
   db: { poolMax: number; statementTimeoutMs: number };
@@ -134,6 +137,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     adminApiKey: env.ADMIN_API_KEY,
     clockControl: env.CLOCK_CONTROL === 'enabled',
     bodyLimitBytes: env.BODY_LIMIT_BYTES,
+    requestTimeoutMs: env.REQUEST_TIMEOUT_MS,
     rateLimit: { max: env.RATE_LIMIT_MAX, windowMs: env.RATE_LIMIT_WINDOW_MS },
     maxEventLoopDelayMs: env.MAX_EVENT_LOOP_DELAY_MS,
     db: { poolMax: env.DB_POOL_MAX, statementTimeoutMs: env.DB_STATEMENT_TIMEOUT_MS },

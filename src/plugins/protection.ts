@@ -38,6 +38,27 @@ export default fp(
       });
     }
 
+    // Slow-loris: a request whose body has not fully arrived REQUEST_TIMEOUT_MS after it started is
+    // answered 408 and its connection closed (Node's own requestTimeout does not cover a body that
+    // trickles in once the handler has started waiting for it).
+    app.addHook('onRequest', async (request) => {
+      const raw = request.raw;
+      if (raw.complete) return;
+      const timer = setTimeout(() => {
+        if (raw.complete || raw.socket.destroyed) return;
+        const socket = raw.socket;
+        if (!socket.writableEnded && socket.bytesWritten === 0) {
+          const body = JSON.stringify({ type: 'urn:jpki-ward:problem:requestTimeout', title: 'Request timeout', status: 408, detail: `The request was not received within ${config.requestTimeoutMs} ms.`, requestId: request.id });
+          socket.end(`HTTP/1.1 408 Request Timeout\r\nContent-Type: application/problem+json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+        }
+        setTimeout(() => socket.destroy(), 100).unref();
+      }, config.requestTimeoutMs);
+      timer.unref();
+      const clear = () => clearTimeout(timer);
+      raw.once('end', clear);
+      raw.once('close', clear);
+    });
+
     await app.register(underPressure, {
       maxEventLoopDelay: config.maxEventLoopDelayMs,
       retryAfter: 5,
