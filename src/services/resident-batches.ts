@@ -12,10 +12,11 @@
 // same residents retry the chunk.
 import { DomainError } from '../domain/errors.js';
 import { problemFromDomainError } from '../domain-problems.js';
-import { lockResidents } from '../db/repositories/resident-locks.js';
+import { appliedEvents, lockResidents } from '../db/repositories/resident-locks.js';
 import { releaseSavepoint, rollbackToSavepoint, savepoint } from '../db/savepoints.js';
 import { Problem } from '../problems.js';
 import { inTransaction, type Actor, type ServiceContext, type Tx } from './context.js';
+import { requestFingerprint } from './idempotency.js';
 import { applyResidentEventIn, type ResidentEventInput, type ResidentEventResult } from './residents.js';
 
 export type BatchItem =
@@ -64,7 +65,20 @@ function asProblem(error: unknown): Problem | undefined {
   return undefined;
 }
 
-async function applyOne(trx: Tx, ctx: ServiceContext, actor: Actor, item: Extract<BatchItem, { input: unknown }>): Promise<BatchLineResult> {
+type Applied = Map<string, { requestHash: string; response: unknown }>;
+
+async function applyOne(trx: Tx, ctx: ServiceContext, actor: Actor, item: Extract<BatchItem, { input: unknown }>, applied: Applied): Promise<BatchLineResult> {
+  // A line applied by an earlier request answers from the prefetched row (what applyResidentEventIn would
+  // answer, without its two queries a line); anything else, including an id claimed by a transaction
+  // still in flight, goes through applyResidentEventIn, which waits for it.
+  const earlier = applied.get(item.input.eventId);
+  if (earlier && earlier.response !== null) {
+    if (earlier.requestHash !== requestFingerprint('POST', '/v1/resident-events', item.input)) {
+      throw new Problem(422, 'eventIdReused', 'Event id already used for another event',
+        `Event ${item.input.eventId} was recorded with different content; a new event needs a new eventId.`);
+    }
+    return { line: item.line, eventId: item.eventId, type: item.type, status: 200, outcome: 'replayed', result: earlier.response as ResidentEventResult };
+  }
   const r = await applyResidentEventIn(trx, ctx, actor, item.input);
   return { line: item.line, eventId: item.eventId, type: item.type, status: r.status, outcome: r.status === 201 ? 'applied' : 'replayed', result: r.body };
 }
@@ -82,6 +96,7 @@ async function runChunk(ctx: ServiceContext, actor: Actor, items: BatchItem[], m
       const out: BatchLineResult[] = [];
       // All of the chunk's residents first, in order (see lockResidents): no deadlock with other writers.
       await lockResidents(trx, items.flatMap((item) => ('input' in item ? [item.input.residentCode] : [])));
+      const applied = await appliedEvents(trx, items.flatMap((item) => ('input' in item ? [item.input.eventId] : [])));
       const started = performance.now();
       for (const item of items) {
         if (out.length > 0 && performance.now() - started > maxMs) break;
@@ -91,7 +106,7 @@ async function runChunk(ctx: ServiceContext, actor: Actor, items: BatchItem[], m
         }
         if (!withSavepoints) {
           try {
-            out.push(await applyOne(trx, ctx, actor, item));
+            out.push(await applyOne(trx, ctx, actor, item, applied));
           } catch (error) {
             if (asProblem(error)) throw new Refused();
             throw error;
@@ -100,7 +115,7 @@ async function runChunk(ctx: ServiceContext, actor: Actor, items: BatchItem[], m
         }
         await savepoint(trx, 'batch_line');
         try {
-          out.push(await applyOne(trx, ctx, actor, item));
+          out.push(await applyOne(trx, ctx, actor, item, applied));
           await releaseSavepoint(trx, 'batch_line');
         } catch (error) {
           const problem = asProblem(error);

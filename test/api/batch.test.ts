@@ -1,3 +1,4 @@
+import { isDeepStrictEqual } from 'node:util';
 import pg from 'pg';
 import t from 'tap';
 import { myNumberCheckDigit } from '../../src/domain/my-number.js';
@@ -84,8 +85,8 @@ t.test('10,000 lines with bad lines mixed in: each bad line gets its problem, th
     t.equal(a.status, want.status, `line ${line} status`);
     t.equal(a.problem?.type, `urn:jpki-ward:problem:${want.type}`, `line ${line} problem`);
   }
-  t.same(answers[4999].problem.errors, [{ path: 'line/color', message: 'unknown field' }], 'validation errors name the field');
-  t.equal(answers[7999].eventId, 'b-reg-5');
+  t.same(answers[5000].problem.errors, [{ path: 'line/color', message: 'unknown field' }], 'validation errors name the field');
+  t.equal(answers[8000].eventId, 'b-reg-5');
   const good = answers.filter((a) => !bad.has(a.line));
   t.ok(good.every((a) => a.status === 201 && a.result.eventId === a.eventId), 'every other line applied (201)');
   const revokedSerials = good.flatMap((a) => a.result.revoked.map((r: any) => r.serial)).sort();
@@ -105,7 +106,7 @@ t.test('10,000 lines with bad lines mixed in: each bad line gets its problem, th
   for (const [i, a] of again.entries()) {
     if (bad.has(a.line)) {
       if (a.status !== answers[i].status) t.fail(`bad line ${a.line} answered ${a.status} on replay`);
-    } else if (a.status !== 200 || JSON.stringify(a.result) !== JSON.stringify(answers[i].result)) {
+    } else if (a.status !== 200 || !isDeepStrictEqual(a.result, answers[i].result)) {
       t.fail(`line ${a.line}: replay must answer 200 with the first answer`);
       break;
     }

@@ -10,3 +10,10 @@ export async function lockResidents(db: Kysely<Database>, residentCodes: string[
   if (residentCodes.length === 0) return;
   await sql`SELECT resident_code FROM residents WHERE resident_code = ANY(${[...new Set(residentCodes)].sort()}::text[]) ORDER BY resident_code FOR UPDATE`.execute(db);
 }
+
+/** The stored answers of those of these events that were already applied (one query for a whole chunk). */
+export async function appliedEvents(db: Kysely<Database>, eventIds: string[]): Promise<Map<string, { requestHash: string; response: unknown }>> {
+  if (eventIds.length === 0) return new Map();
+  const rows = await db.selectFrom('resident_events').select(['event_id', 'request_hash', 'response']).where('event_id', 'in', [...new Set(eventIds)]).execute();
+  return new Map(rows.map((r) => [r.event_id, { requestHash: r.request_hash, response: r.response }]));
+}
