@@ -1,6 +1,7 @@
 import { Type, type TSchema } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { actorOf } from '../plugins/auth.js';
+import { Problem } from '../problems.js';
 import type { ServiceContext } from '../services/context.js';
 import { applyResidentEvent, getResident, listResidentEvents } from '../services/residents.js';
 import { decodeCursor, page } from './cursor.js';
@@ -67,6 +68,8 @@ const Resident = Type.Object({
 
 const residents: FastifyPluginAsyncTypebox<{ ctx: ServiceContext }> = async (app, { ctx }) => {
   const ResidentCode = Type.String({ pattern: ctx.config.residentCodePattern.source });
+  // Shared with the batch route (same name and labels): events applied, replayed and refused, by type.
+  const eventCounter = app.metrics.counter('resident_events_total', 'Resident events by type and outcome (applied, replayed, refused)', ['type', 'outcome', 'source']);
 
   app.post('/v1/resident-events', {
     config: { auth: 'residents:write' },
@@ -79,7 +82,14 @@ const residents: FastifyPluginAsyncTypebox<{ ctx: ServiceContext }> = async (app
     },
   }, async (request, reply) => {
     const body = request.body as { eventId: string; residentCode: string; type: never; effectiveAt: string; data?: Record<string, unknown> };
-    const result = await applyResidentEvent(ctx, actorOf(request), { ...body, data: body.data ?? {} });
+    let result;
+    try {
+      result = await applyResidentEvent(ctx, actorOf(request), { ...body, data: body.data ?? {} });
+    } catch (error) {
+      if (error instanceof Problem && error.status < 500) eventCounter.inc({ type: body.type, outcome: 'refused', source: 'single' });
+      throw error;
+    }
+    eventCounter.inc({ type: body.type, outcome: result.status === 201 ? 'applied' : 'replayed', source: 'single' });
     if (result.status === 200) reply.header('Idempotent-Replayed', 'true');
     return reply.code(result.status).send(result.body);
   });

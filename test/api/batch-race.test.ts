@@ -73,4 +73,7 @@ t.test('50 concurrent issuances and address changes for the same residents: no g
   t.ok(good + revoked === issued.length, `${good} good with the current address, ${revoked} revoked by a later change`);
   const report = (await h.request({ method: 'GET', url: '/v1/pki/consistency?regenerate=true' })).json();
   t.equal(report.consistent, true, 'CRL and OCSP agree with the database');
+  const metrics = (await h.request({ method: 'GET', url: '/metrics', auth: null })).body;
+  t.match(metrics, /resident_events_total\{type="addressChanged",outcome="applied",source="single"\} 20\b/, 'single events are counted too');
+  t.match(metrics, /resident_events_total\{type="addressChanged",outcome="applied",source="batch"\} 10\b/);
 });
