@@ -89,6 +89,12 @@ function isDatabaseUnavailable(error: unknown): boolean {
   return (typeof code === 'string' && UNAVAILABLE_CODES.has(code)) || (typeof message === 'string' && UNAVAILABLE_MESSAGES.test(message));
 }
 
+/** Text PostgreSQL cannot hold (a NUL byte, an invalid sequence) is the client's mistake, not ours. */
+function isUnstorableText(error: unknown): boolean {
+  const { code } = (error ?? {}) as { code?: unknown };
+  return code === '22021' || code === '22P05';
+}
+
 export default fp(
   async function problemJson(app: FastifyInstance) {
     const routePatterns: { method: string; pattern: RegExp }[] = [];
@@ -100,6 +106,9 @@ export default fp(
 
     app.setErrorHandler((error: FastifyError, request, reply) => {
       let problem = toProblem(error);
+      if (problem.status === 500 && isUnstorableText(error)) {
+        problem = new Problem(400, 'invalidCharacters', 'Invalid characters', 'A value holds a character that cannot be stored (such as NUL).');
+      }
       if (problem.status === 500 && isDatabaseUnavailable(error)) {
         problem = new Problem(503, 'databaseUnavailable', 'Database unavailable', 'The database cannot be reached; try again shortly.', {}, { 'Retry-After': '5' });
       }

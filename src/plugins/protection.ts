@@ -43,7 +43,8 @@ export default fp(
     // trickles in once the handler has started waiting for it).
     app.addHook('onRequest', async (request) => {
       const raw = request.raw;
-      if (raw.complete) return;
+      // Injected requests (tests) have no real socket and their body is already there.
+      if (raw.complete || typeof raw.socket?.destroy !== 'function') return;
       const timer = setTimeout(() => {
         if (raw.complete || raw.socket.destroyed) return;
         const socket = raw.socket;
