@@ -13,7 +13,8 @@ const MAX_DEPTH = 32;
 
 export function findMyNumber(value: unknown, path: string, depth = 0): string | undefined {
   if (typeof value === 'string') return containsMyNumber(value) ? path : undefined;
-  if (depth > MAX_DEPTH || value === null || typeof value !== 'object') return undefined;
+  // Binary bodies (OCSP requests) are DER, not text a person typed.
+  if (depth > MAX_DEPTH || value === null || typeof value !== 'object' || ArrayBuffer.isView(value)) return undefined;
   const entries = Array.isArray(value) ? value.map((v, i) => [String(i), v] as const) : Object.entries(value);
   for (const [key, v] of entries) {
     if (ENCODED_FIELDS.has(key)) continue;
