@@ -36,6 +36,7 @@ import { emptyCaRegistry, loadCertificateAuthorities } from './services/certific
 import { publishMissingCrls } from './services/certificate-status.js';
 import { startPkiMaintenance, type PkiMaintenance } from './services/pki-maintenance.js';
 import type { ServiceContext } from './services/context.js';
+import { startCacheInvalidation, type CacheInvalidation } from './services/cache-invalidation.js';
 
 export interface AppOptions {
   /** An already open database (tests); otherwise one is opened from the config. */
@@ -103,6 +104,14 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     await app.close();
     throw error;
   }
+  // In-memory caches (API keys) answer only while this process hears the invalidations of the others.
+  let cacheInvalidation: CacheInvalidation | undefined;
+  app.addHook('onReady', async () => {
+    cacheInvalidation = startCacheInvalidation(ctx, database);
+  });
+  app.addHook('preClose', async () => {
+    await cacheInvalidation?.stop();
+  });
   if (options.pkiMaintenance ?? config.env !== 'test') {
     let maintenance: PkiMaintenance | undefined;
     app.addHook('onReady', async () => {

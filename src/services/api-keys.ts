@@ -4,6 +4,7 @@ import path from 'node:path';
 import * as repo from '../db/repositories/api-keys.js';
 import { appendAudit } from '../db/repositories/audit-log.js';
 import { notFound } from '../problems.js';
+import { BoundedCache, cacheBus } from './cache-invalidation.js';
 import { inTransaction, type Actor, type ServiceContext } from './context.js';
 import { runIdempotent, type IdempotentRequest } from './idempotency.js';
 import type { Principal, Scope } from './scopes.js';
@@ -75,6 +76,15 @@ export async function listApiKeys(ctx: ServiceContext, afterKeyId: string | unde
 }
 
 export async function revokeApiKey(ctx: ServiceContext, actor: Actor, keyId: string): Promise<void> {
+  try {
+    await revokeApiKeyInTransaction(ctx, actor, keyId);
+  } finally {
+    // This process refuses the key from the next request on; the others when NOTIFY api_keys_changed arrives.
+    cacheBus(ctx).invalidate('api_keys_changed');
+  }
+}
+
+async function revokeApiKeyInTransaction(ctx: ServiceContext, actor: Actor, keyId: string): Promise<void> {
   await inTransaction(ctx, async (trx) => {
     const now = ctx.clock.now();
     const key = await repo.findApiKey(trx, keyId);
@@ -85,11 +95,36 @@ export async function revokeApiKey(ctx: ServiceContext, actor: Actor, keyId: str
   });
 }
 
+// Known keys by secret hash, so that a request costs no query for its key (bench/status.ts).
+// Bounded (KEY_CACHE_MAX keys, KEY_CACHE_TTL_MS each), used only while this process listens for
+// api_keys_changed (src/services/cache-invalidation.ts): a key revoked through any process stops
+// working here as soon as the NOTIFY arrives. Unknown keys are never cached.
+const KEY_CACHE_MAX = 1000;
+const KEY_CACHE_TTL_MS = 30_000;
+const keyCaches = new WeakMap<ServiceContext, BoundedCache<repo.ApiKeyRecord>>();
+
+function keyCache(ctx: ServiceContext): BoundedCache<repo.ApiKeyRecord> {
+  let cache = keyCaches.get(ctx);
+  if (!cache) {
+    const bus = cacheBus(ctx);
+    const fresh = new BoundedCache<repo.ApiKeyRecord>(bus, KEY_CACHE_MAX, KEY_CACHE_TTL_MS);
+    bus.on('api_keys_changed', () => fresh.clear());
+    keyCaches.set(ctx, (cache = fresh));
+  }
+  return cache;
+}
+
 /** The principal behind a bearer token, or undefined when unknown, revoked or expired. */
 export async function authenticate(ctx: ServiceContext, token: string): Promise<Principal | undefined> {
   const hash = hashSecret(token);
-  const key = await repo.findApiKeyBySecretHash(ctx.db, hash);
-  if (!key) return undefined;
+  const cache = keyCache(ctx);
+  let key = cache.get(hash);
+  if (!key) {
+    const generation = cacheBus(ctx).generation;
+    key = await repo.findApiKeyBySecretHash(ctx.db, hash);
+    if (!key) return undefined;
+    cache.set(hash, key, generation);
+  }
   // The lookup already matched; the constant-time check keeps a future prefix lookup honest too.
   if (!timingSafeEqual(Buffer.from(hash), Buffer.from(hashSecret(token)))) return undefined;
   const now = ctx.clock.now();
