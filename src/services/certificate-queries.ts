@@ -54,9 +54,9 @@ function view(record: records.CertificateRecord, changes: records.StatusChange[]
 }
 
 export async function getCertificateStatus(ctx: ServiceContext, serial: string, at?: string): Promise<CertificateStatusView> {
-  const record = await records.findCertificateRecord(ctx.db, serial.toLowerCase());
-  if (!record) throw notFound('Certificate', `No certificate ${serial}.`);
-  return view(record, await records.statusChanges(ctx.db, record.serial), at ? new Date(at) : ctx.clock.now());
+  const found = await records.findCertificateWithChanges(ctx.db, serial.toLowerCase());
+  if (!found) throw notFound('Certificate', `No certificate ${serial}.`);
+  return view(found.record, found.changes, at ? new Date(at) : ctx.clock.now());
 }
 
 export async function residentCertificates(ctx: ServiceContext, residentCode: string, at?: string, status?: StatusAt): Promise<CertificateStatusView[]> {

@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import type { Database } from '../schema.js';
 
 /** Read side of certificates for the lifecycle use cases; writes go through the CA services. */
@@ -65,6 +65,25 @@ function toRecord(r: Row): CertificateRecord {
 export async function findCertificateRecord(db: Kysely<Database>, serial: string): Promise<CertificateRecord | undefined> {
   const row = await db.selectFrom('certificates').select(COLUMNS).where('serial', '=', serial).executeTakeFirst();
   return row && toRecord(row);
+}
+
+/**
+ * One certificate and its status history in one round trip (the status route's hot path): the
+ * history comes as a JSON array with instants in epoch milliseconds, in the order of statusChanges().
+ */
+export async function findCertificateWithChanges(db: Kysely<Database>, serial: string): Promise<{ record: CertificateRecord; changes: StatusChange[] } | undefined> {
+  const row = await db
+    .selectFrom('certificates as c')
+    .select(COLUMNS.map((col) => `c.${col}` as const))
+    .select(sql<{ s: string; r: string | null; e: number; t: number }[]>`(
+      SELECT coalesce(json_agg(json_build_object('s', h.status, 'r', h.reason,
+               'e', floor(extract(epoch FROM h.effective_at) * 1000), 't', floor(extract(epoch FROM h.recorded_at) * 1000)) ORDER BY h.effective_at, h.id), '[]')
+      FROM certificate_status_changes h WHERE h.serial = c.serial)`.as('changes'))
+    .where('c.serial', '=', serial)
+    .executeTakeFirst();
+  if (!row) return undefined;
+  const changes = row.changes.map((h) => ({ status: h.s as StoredStatus, reason: h.r, effectiveAt: new Date(h.e), recordedAt: new Date(h.t) }));
+  return { record: toRecord(row), changes };
 }
 
 export async function certificateDer(db: Kysely<Database>, serial: string): Promise<Uint8Array | undefined> {
