@@ -9,6 +9,7 @@ import { createReadStream, createWriteStream } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { createGunzip, createGzip } from 'node:zlib';
 import { sql, type Kysely } from 'kysely';
+import type { Database } from '../src/db/schema.js';
 
 export const FORMAT = 'jpki-ward-backup/1';
 
@@ -19,7 +20,7 @@ interface Header {
   tables: string[];
 }
 
-async function userTables(db: Kysely<any>): Promise<string[]> {
+async function userTables(db: Kysely<Database>): Promise<string[]> {
   const tables = (await sql<{ t: string }>`
     SELECT table_name AS t FROM information_schema.tables
     WHERE table_schema = 'public' AND table_type = 'BASE TABLE' AND table_name NOT LIKE 'kysely_%'`.execute(db)).rows.map((r) => r.t);
@@ -39,7 +40,7 @@ async function userTables(db: Kysely<any>): Promise<string[]> {
   return ordered.filter((t) => tables.includes(t));
 }
 
-export async function backupTo(db: Kysely<any>, file: string): Promise<Record<string, number>> {
+export async function backupTo(db: Kysely<Database>, file: string): Promise<Record<string, number>> {
   const gzip = createGzip();
   const out = createWriteStream(file, { mode: 0o600 });
   gzip.pipe(out);
@@ -71,7 +72,7 @@ export async function backupTo(db: Kysely<any>, file: string): Promise<Record<st
 }
 
 /** Loads a backup into a freshly migrated database (same migrations); refuses a database with history. */
-export async function restoreFrom(db: Kysely<any>, file: string): Promise<Record<string, number>> {
+export async function restoreFrom(db: Kysely<Database>, file: string): Promise<Record<string, number>> {
   const lines = createInterface({ input: createReadStream(file).pipe(createGunzip()), crlfDelay: Infinity });
   const iterator = lines[Symbol.asyncIterator]();
   const first = await iterator.next();

@@ -71,6 +71,9 @@ export async function issueCard(
       abolished.push(old.cardId);
     }
 
+    if (Temporal.PlainDate.compare(issuedOn, civil(resident.dateOfBirth)) < 0 || Temporal.PlainDate.compare(tokyoDate(receivedAt), civil(resident.dateOfBirth)) < 0) {
+      throw new Problem(422, 'dateBeforeBirth', 'Date before birth', `issuedOn and receivedAt cannot be before the resident's date of birth.`);
+    }
     const expiresOn = cardExpiry({
       birthDate: civil(resident.dateOfBirth),
       issuedOn,
