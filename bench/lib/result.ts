@@ -11,6 +11,8 @@ export interface BenchResult {
   ratio: number | null;
   ratioMeaning: string;
   quick?: boolean;
+  /** Anything else worth keeping (per-size rounds, set-up, machine load); not shown in the table. */
+  detail?: Record<string, unknown>;
 }
 
 export function writeResult(result: BenchResult): void {
