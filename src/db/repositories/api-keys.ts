@@ -16,34 +16,27 @@ function toRecord(r: { key_id: string; name: string; scopes: string[]; created_a
   return { keyId: r.key_id, name: r.name, scopes: r.scopes, createdAt: r.created_at, expiresAt: r.expires_at, revokedAt: r.revoked_at };
 }
 
+function row(key: ApiKeyRecord, secretHash: string) {
+  return {
+    key_id: key.keyId,
+    name: key.name,
+    scopes: key.scopes,
+    secret_hash: secretHash,
+    created_at: key.createdAt,
+    expires_at: key.expiresAt,
+    revoked_at: key.revokedAt,
+  };
+}
+
 export async function insertApiKey(db: Kysely<Database>, key: ApiKeyRecord, secretHash: string): Promise<void> {
-  await db
-    .insertInto('api_keys')
-    .values({
-      key_id: key.keyId,
-      name: key.name,
-      scopes: key.scopes,
-      secret_hash: secretHash,
-      created_at: key.createdAt,
-      expires_at: key.expiresAt,
-      revoked_at: key.revokedAt,
-    })
-    .execute();
+  await db.insertInto('api_keys').values(row(key, secretHash)).execute();
 }
 
 /** The bootstrap admin key follows ADMIN_API_KEY: a changed variable replaces the stored hash. */
 export async function upsertApiKey(db: Kysely<Database>, key: ApiKeyRecord, secretHash: string): Promise<void> {
   await db
     .insertInto('api_keys')
-    .values({
-      key_id: key.keyId,
-      name: key.name,
-      scopes: key.scopes,
-      secret_hash: secretHash,
-      created_at: key.createdAt,
-      expires_at: null,
-      revoked_at: null,
-    })
+    .values(row({ ...key, expiresAt: null, revokedAt: null }, secretHash))
     .onConflict((oc) => oc.column('key_id').doUpdateSet({ secret_hash: secretHash, scopes: key.scopes, revoked_at: null }))
     .execute();
 }

@@ -48,43 +48,31 @@ export async function findResident(db: Kysely<Database>, residentCode: string, l
   return row && toResident(row);
 }
 
+/** Every column but the key and registration time, as both insert and update write them. */
+function factColumns(r: Resident) {
+  return {
+    name: r.name,
+    alias: r.alias,
+    address: r.address,
+    date_of_birth: r.dateOfBirth,
+    sex: r.sex,
+    adult_ward: r.adultWard,
+    stay_until: r.stayUntil,
+    status: r.status,
+    residence: r.residence,
+    updated_at: r.updatedAt,
+  };
+}
+
 export async function insertResident(db: Kysely<Database>, r: Resident): Promise<void> {
   await db
     .insertInto('residents')
-    .values({
-      resident_code: r.residentCode,
-      name: r.name,
-      alias: r.alias,
-      address: r.address,
-      date_of_birth: r.dateOfBirth,
-      sex: r.sex,
-      adult_ward: r.adultWard,
-      stay_until: r.stayUntil,
-      status: r.status,
-      residence: r.residence,
-      registered_at: r.registeredAt,
-      updated_at: r.updatedAt,
-    })
+    .values({ resident_code: r.residentCode, registered_at: r.registeredAt, ...factColumns(r) })
     .execute();
 }
 
 export async function updateResident(db: Kysely<Database>, r: Resident): Promise<void> {
-  await db
-    .updateTable('residents')
-    .set({
-      name: r.name,
-      alias: r.alias,
-      address: r.address,
-      date_of_birth: r.dateOfBirth,
-      sex: r.sex,
-      adult_ward: r.adultWard,
-      stay_until: r.stayUntil,
-      status: r.status,
-      residence: r.residence,
-      updated_at: r.updatedAt,
-    })
-    .where('resident_code', '=', r.residentCode)
-    .execute();
+  await db.updateTable('residents').set(factColumns(r)).where('resident_code', '=', r.residentCode).execute();
 }
 
 export interface StoredResidentEvent {
@@ -96,6 +84,22 @@ export interface StoredResidentEvent {
   data: Record<string, unknown>;
   requestHash: string;
   response: unknown;
+}
+
+function toStoredEvent(row: {
+  event_id: string; resident_code: string; type: string; effective_at: Date; received_at: Date;
+  data: Record<string, unknown>; request_hash: string; response: unknown;
+}): StoredResidentEvent {
+  return {
+    eventId: row.event_id,
+    residentCode: row.resident_code,
+    type: row.type,
+    effectiveAt: row.effective_at,
+    receivedAt: row.received_at,
+    data: row.data,
+    requestHash: row.request_hash,
+    response: row.response,
+  };
 }
 
 /**
@@ -120,16 +124,7 @@ export async function claimResidentEvent(db: Kysely<Database>, e: Omit<StoredRes
     .executeTakeFirst();
   if (inserted) return undefined;
   const row = await db.selectFrom('resident_events').selectAll().where('event_id', '=', e.eventId).executeTakeFirstOrThrow();
-  return {
-    eventId: row.event_id,
-    residentCode: row.resident_code,
-    type: row.type,
-    effectiveAt: row.effective_at,
-    receivedAt: row.received_at,
-    data: row.data,
-    requestHash: row.request_hash,
-    response: row.response,
-  };
+  return toStoredEvent(row);
 }
 
 export async function storeResidentEventResponse(db: Kysely<Database>, eventId: string, response: unknown): Promise<void> {
@@ -157,14 +152,5 @@ export async function listResidentEvents(
       ]),
     );
   }
-  return (await q.execute()).map((row) => ({
-    eventId: row.event_id,
-    residentCode: row.resident_code,
-    type: row.type,
-    effectiveAt: row.effective_at,
-    receivedAt: row.received_at,
-    data: row.data,
-    requestHash: row.request_hash,
-    response: row.response,
-  }));
+  return (await q.execute()).map(toStoredEvent);
 }
