@@ -12,7 +12,12 @@ export interface TestPostgres {
   /** postgres://… of the server's `postgres` database (for CREATE DATABASE). */
   adminUrl: string;
   urlFor(database: string): string;
+  /** Stops the server and removes its data directory. */
   stop(): Promise<void>;
+  /** Stops the server process only (fast shutdown); the data directory and port stay for startServer(). */
+  stopServer(): Promise<void>;
+  /** Starts the server again on the same data directory and port (fault tests: a database outage). */
+  startServer(): Promise<void>;
 }
 
 const USER = 'postgres';
@@ -92,7 +97,8 @@ export async function startTestPostgres(name: string): Promise<TestPostgres> {
     port,
     user: USER,
     password: PASSWORD,
-    persistent: false,
+    // Persistent, so that stopServer() keeps the data for startServer(); stop() removes the directory itself.
+    persistent: true,
     createPostgresUser: true,
     // Durability is not under test here; speed is welcome.
     postgresFlags: ['-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off', '-c', 'max_connections=300', '-c', 'listen_addresses=127.0.0.1'],
@@ -109,5 +115,7 @@ export async function startTestPostgres(name: string): Promise<TestPostgres> {
       await server.stop();
       rmSync(dir, { recursive: true, force: true });
     },
+    stopServer: () => server.stop(),
+    startServer: () => server.start(),
   };
 }
