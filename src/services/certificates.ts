@@ -98,6 +98,8 @@ function certificateView(c: { serial: string; pem: string; notBefore: Date; notA
  * expiry, reissue), validity from the domain rules, signing, superseding, fee and audit — one transaction.
  */
 export async function issueCardCertificate(ctx: ServiceContext, actor: Actor, request: IdempotentRequest, cardId: string, input: IssuanceInput) {
+  // Key generation (tens of milliseconds) happens before the transaction, so it holds no connection or row lock.
+  const key = await keyFor(input);
   return runIdempotent(ctx, actor, request, async (trx) => {
     const now = ctx.clock.now();
     const on = today(ctx);
@@ -146,7 +148,6 @@ export async function issueCardCertificate(ctx: ServiceContext, actor: Actor, re
       })
       : null;
     const expiresOn = expiryFor(input.kind, procedure, resident, card, onCard, on, policy);
-    const key = await keyFor(input);
 
     const issued = await issueCertificate(trx, ctx, {
       ca: input.kind, spki: key.spki, notBefore: now, notAfter: toDate(notAfterFor(expiresOn)), expiresOn: expiresOn.toString(),
@@ -198,6 +199,7 @@ export async function issueSmartphoneCertificate(
   residentCode: string,
   input: { kind: CertificateKind; deviceId: string; csr: string },
 ) {
+  const key = await keyFor({ csr: input.csr });
   return runIdempotent(ctx, actor, request, async (trx) => {
     const now = ctx.clock.now();
     const on = today(ctx);
@@ -219,7 +221,6 @@ export async function issueSmartphoneCertificate(
     if (!source) {
       throw new Problem(422, 'cardCertificateRequired', 'The card holds no good certificate of this kind', `Issue a ${input.kind} certificate on the card first.`);
     }
-    const key = await keyFor({ csr: input.csr });
     const replaced: string[] = [];
     for (const c of held.filter((c) => c.carrier === 'smartphone' && (c.status === 'good' || c.status === 'onHold') && heldStatus(c, on) !== 'expired')) {
       const otherDevice = c.deviceId !== input.deviceId;
