@@ -19,8 +19,8 @@ import { freePort, startTestPostgres } from '../test/support/postgres-server.js'
 import { quick, writeResult } from './lib/result.js';
 
 const CONNECTIONS = 8;
-const DURATION_S = quick ? 5 : 15;
-const CARDS = quick ? 1500 : 5000;
+const DURATION_S = quick ? 4 : 15;
+const CARDS = quick ? 1000 : 5000;
 const CSRS = 20;
 const SPEED_S = quick ? 2 : 5;
 const ADMIN_KEY = 'bench-admin-key-0123456789abcdef';

@@ -22,7 +22,8 @@ import { generateDataset } from './lib/dataset.js';
 import { quick, writeResult } from './lib/result.js';
 
 const SIZES = quick ? [10_000, 50_000] : process.argv.includes('--5m') ? [100_000, 1_000_000, 5_000_000] : [100_000, 1_000_000];
-const DURATION_S = quick ? 4 : 10;
+const DURATION_S = quick ? 3 : 10;
+const WARMUP_S = quick ? 2 : 5;
 const CONNECTIONS = 16;
 const POOL_MAX = 10;
 const API_KEY = 'jpw_bench-status-reader-0123456789abcdefghijkl';
@@ -79,9 +80,9 @@ async function stop(child: ChildProcess): Promise<void> {
   await exited;
 }
 
-function load(url: string, residents: number, headers: Record<string, string> = {}): Promise<Load> {
+function load(url: string, residents: number, headers: Record<string, string> = {}, durationS = DURATION_S): Promise<Load> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import=tsx', `${root}bench/lib/load.ts`, JSON.stringify({ url, connections: CONNECTIONS, durationS: DURATION_S, residents, headers })], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, ['--import=tsx', `${root}bench/lib/load.ts`, JSON.stringify({ url, connections: CONNECTIONS, durationS, residents, headers })], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
     child.stdout.on('data', (c: Buffer) => (out += c.toString()));
     child.on('exit', (code) => {
@@ -139,8 +140,8 @@ try {
     const bareUrl = `http://127.0.0.1:${barePort}/v1/certificates/`;
     const auth = { authorization: `Bearer ${API_KEY}` };
     // Warm-up (JIT, pools, the table's pages in shared buffers) for both, not measured.
-    await load(bareUrl, size).catch(() => undefined);
-    await load(oursUrl, size, auth).catch(() => undefined);
+    await load(bareUrl, size, {}, WARMUP_S).catch(() => undefined);
+    await load(oursUrl, size, auth, WARMUP_S).catch(() => undefined);
 
     const b1 = await measured(bare.pid!, () => load(bareUrl, size));
     const o1 = await measured(ours.pid!, () => load(oursUrl, size, auth));
