@@ -2,9 +2,7 @@
 // as a child process, receives a large NDJSON batch, is killed with SIGKILL midway, is restarted, and
 // the whole batch is replayed. Every event must be applied exactly once and the CRL/OCSP consistency
 // check must be clean. FAULT_BATCH_LINES sets the size (default 100,000).
-import { spawn, type ChildProcess } from 'node:child_process';
-import { createReadStream, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import http from 'node:http';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
@@ -12,60 +10,13 @@ import t from 'tap';
 import { buildApp } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
 import { ADMIN_KEY } from '../support/app.js';
+import { jstToday, postBatch, startService } from '../support/service-process.js';
 import { createTestDatabase } from '../support/database.js';
 import { freePort } from '../support/postgres-server.js';
 
 const LINES = Number(process.env.FAULT_BATCH_LINES ?? 100_000);
 const HOLDERS = 20;
-const root = new URL('../..', import.meta.url).pathname;
 const auth = { authorization: `Bearer ${ADMIN_KEY}` };
-
-function jstToday(): string {
-  return new Date(new Date().getTime() + 9 * 3600_000).toISOString().slice(0, 10);
-}
-
-async function startService(env: Record<string, string>, port: number): Promise<{ child: ChildProcess; log: () => string }> {
-  const child = spawn(process.execPath, ['--import=tsx', 'src/server.ts'], { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  const keep = (b: Buffer) => {
-    out = (out + b.toString()).slice(-200_000);
-  };
-  child.stdout!.on('data', keep);
-  child.stderr!.on('data', keep);
-  for (let i = 0; ; i++) {
-    try {
-      if ((await fetch(`http://127.0.0.1:${port}/health/ready`)).ok) break;
-    } catch {
-      // not yet
-    }
-    if (i > 1200 || child.exitCode !== null) throw new Error(`service did not start: ${out}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  return { child, log: () => out };
-}
-
-/** Streams the file as the body; calls onLine for each answer line; resolves when the answer ends or the socket dies. */
-function postBatch(port: number, file: string, onLine: (line: any) => void): Promise<'complete' | 'aborted'> {
-  return new Promise((resolve) => {
-    const req = http.request({ host: '127.0.0.1', port, method: 'POST', path: '/v1/resident-events/batch', headers: { ...auth, 'content-type': 'application/x-ndjson' } }, (res) => {
-      let rest = '';
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => {
-        rest += chunk;
-        let nl: number;
-        while ((nl = rest.indexOf('\n')) >= 0) {
-          onLine(JSON.parse(rest.slice(0, nl)));
-          rest = rest.slice(nl + 1);
-        }
-      });
-      res.on('end', () => resolve('complete'));
-      res.on('error', () => resolve('aborted'));
-      res.on('aborted', () => resolve('aborted'));
-    });
-    req.on('error', () => resolve('aborted'));
-    createReadStream(file).pipe(req);
-  });
-}
 
 t.test(`SIGKILL in the middle of a ${LINES}-line batch, restart, replay: every event exactly once, CRL and OCSP consistent`, async (t) => {
   const db = await createTestDatabase();
@@ -115,7 +66,7 @@ t.test(`SIGKILL in the middle of a ${LINES}-line batch, restart, replay: every e
   writeFileSync(file, `${lines.join('\n')}\n`);
 
   const port = await freePort();
-  const first = await startService({ ...env, PORT: String(port) }, port);
+  const first = await startService({ ...env, PORT: String(port) }, port, 1200);
   const firstAnswers = new Map<number, number>();
   const killAt = Math.floor(LINES * 0.3);
   const exited = new Promise((r) => first.child.once('exit', r));
@@ -129,7 +80,7 @@ t.test(`SIGKILL in the middle of a ${LINES}-line batch, restart, replay: every e
   t.ok([...firstAnswers.values()].every((s) => s === 201));
   t.match(first.log(), /resident event batch progress/, 'progress was logged');
 
-  const second = await startService({ ...env, PORT: String(port) }, port);
+  const second = await startService({ ...env, PORT: String(port) }, port, 1200);
   t.teardown(() => {
     second.child.kill('SIGTERM');
   });

@@ -6,46 +6,21 @@
 // audit row, a consumed case without its one certificate, an agent's certificate without a consumed
 // case), the audit chain must verify, and retrying every request (the same key, or a fresh ETag when
 // the case still allows the action) must complete each exactly once.
-import { spawn, type ChildProcess } from 'node:child_process';
 import pg from 'pg';
 import t from 'tap';
 import { buildApp } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
 import { ADMIN_KEY } from '../support/app.js';
+import { jstToday, startService } from '../support/service-process.js';
 import { createTestDatabase } from '../support/database.js';
 import { freePort } from '../support/postgres-server.js';
 
 /** Cases per kind of request fired during the crash: openings, mailings, visits, consuming issuances. */
 const PER_KIND = 10;
-const root = new URL('../..', import.meta.url).pathname;
 const auth = { authorization: `Bearer ${ADMIN_KEY}` };
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const AGENT = { kind: 'voluntary', name: '代理 一郎', identityDocument: 'driversLicence' };
 const GOOD_VISIT = { letterComplete: true, bothSidesFilled: true, applicationFormComplete: true, agentIdentityVerified: true, pinVerified: true };
-
-function jstToday(): string {
-  return new Date(new Date().getTime() + 9 * 3600_000).toISOString().slice(0, 10);
-}
-
-async function startService(env: Record<string, string>, port: number): Promise<{ child: ChildProcess; log: () => string }> {
-  const child = spawn(process.execPath, ['--import=tsx', 'src/server.ts'], { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  const keep = (b: Buffer) => {
-    out = (out + b.toString()).slice(-200_000);
-  };
-  child.stdout!.on('data', keep);
-  child.stderr!.on('data', keep);
-  for (let i = 0; ; i++) {
-    try {
-      if ((await fetch(`http://127.0.0.1:${port}/health/ready`)).ok) break;
-    } catch {
-      // not yet
-    }
-    if (i > 1800 || child.exitCode !== null) throw new Error(`service did not start: ${out}`);
-    await sleep(100);
-  }
-  return { child, log: () => out };
-}
 
 type Kind = 'open' | 'mail' | 'visit' | 'issue';
 
@@ -135,7 +110,7 @@ t.test(`SIGKILL during ${PER_KIND} inquiry openings, ${PER_KIND} mailings, ${PER
   const ok = (c: Call) => (c.kind === 'open' || c.kind === 'issue' ? 201 : 200);
 
   const port = await freePort();
-  const first = await startService({ ...env, PORT: String(port) }, port);
+  const first = await startService({ ...env, PORT: String(port) }, port, 1800);
   const exited = new Promise((r) => first.child.once('exit', r));
   // Issuances (key generation) are the slowest: they go first, the other requests when the first of
   // them is answered, so that at the kill (a third of all answered) every kind is in flight.
@@ -160,7 +135,7 @@ t.test(`SIGKILL during ${PER_KIND} inquiry openings, ${PER_KIND} mailings, ${PER
   t.same(calls.flatMap((c, i) => (firstAnswers[i]!.status === 0 || firstAnswers[i]!.status === 503 || firstAnswers[i]!.status === ok(c) ? [] : [[c.kind, firstAnswers[i]!.status, firstAnswers[i]!.body]])), [],
     `every answer before the crash: 200/201 or 503 (${refusedBefore} × 503)`);
 
-  const second = await startService({ ...env, PORT: String(port) }, port);
+  const second = await startService({ ...env, PORT: String(port) }, port, 1800);
   t.teardown(() => {
     second.child.kill('SIGTERM');
   });

@@ -4,12 +4,12 @@
 // visible (a certificate without its audit row or stored OCSP answer, a revocation without its
 // history row, OCSP answer or pending CRL update), the audit chain must verify, and retrying every
 // request with its key must complete each exactly once.
-import { spawn, type ChildProcess } from 'node:child_process';
 import pg from 'pg';
 import t from 'tap';
 import { buildApp } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
 import { ADMIN_KEY } from '../support/app.js';
+import { jstToday, startService } from '../support/service-process.js';
 import { createTestDatabase } from '../support/database.js';
 import { freePort } from '../support/postgres-server.js';
 
@@ -17,33 +17,8 @@ import { freePort } from '../support/postgres-server.js';
 const ISSUE_RESIDENTS = 30;
 /** Certificates issued beforehand and revoked during the crash. */
 const REVOKE = 30;
-const root = new URL('../..', import.meta.url).pathname;
 const auth = { authorization: `Bearer ${ADMIN_KEY}` };
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-function jstToday(): string {
-  return new Date(new Date().getTime() + 9 * 3600_000).toISOString().slice(0, 10);
-}
-
-async function startService(env: Record<string, string>, port: number): Promise<{ child: ChildProcess; log: () => string }> {
-  const child = spawn(process.execPath, ['--import=tsx', 'src/server.ts'], { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  const keep = (b: Buffer) => {
-    out = (out + b.toString()).slice(-200_000);
-  };
-  child.stdout!.on('data', keep);
-  child.stderr!.on('data', keep);
-  for (let i = 0; ; i++) {
-    try {
-      if ((await fetch(`http://127.0.0.1:${port}/health/ready`)).ok) break;
-    } catch {
-      // not yet
-    }
-    if (i > 1800 || child.exitCode !== null) throw new Error(`service did not start: ${out}`);
-    await sleep(100);
-  }
-  return { child, log: () => out };
-}
 
 interface Call {
   key: string;
@@ -128,7 +103,7 @@ t.test(`SIGKILL during ${ISSUE_RESIDENTS * 2} issuances and ${REVOKE} revocation
   calls.sort((a, b) => (a.key.split('-').at(-1)! < b.key.split('-').at(-1)! ? -1 : 1));
 
   const port = await freePort();
-  const first = await startService({ ...env, PORT: String(port) }, port);
+  const first = await startService({ ...env, PORT: String(port) }, port, 1800);
   const exited = new Promise((r) => first.child.once('exit', r));
   const killAfter = Math.floor(calls.length / 3);
   let answered = 0;
@@ -144,7 +119,7 @@ t.test(`SIGKILL during ${ISSUE_RESIDENTS * 2} issuances and ${REVOKE} revocation
   const refusedBefore = before.filter((a) => a.status === 503).length;
   t.same(before.filter((a) => a.status !== 201 && a.status !== 503), [], `every answer before the crash: 201 or 503 (${refusedBefore} × 503)`);
 
-  const second = await startService({ ...env, PORT: String(port) }, port);
+  const second = await startService({ ...env, PORT: String(port) }, port, 1800);
   t.teardown(() => {
     second.child.kill('SIGTERM');
   });

@@ -4,10 +4,10 @@
 // is down, /health/ready must be 503 and every other request a 503 problem+json with Retry-After,
 // none taking longer than DB_STATEMENT_TIMEOUT_MS + a margin; afterwards the same process must
 // recover (ready again, writes accepted) and every write it acknowledged must be in the database.
-import { spawn, type ChildProcess } from 'node:child_process';
 import pg from 'pg';
 import t from 'tap';
 import { ADMIN_KEY } from '../support/app.js';
+import { jstToday, startService } from '../support/service-process.js';
 import { freePort, startTestPostgres } from '../support/postgres-server.js';
 
 const OUTAGE_MS = 10_000;
@@ -15,33 +15,8 @@ const STATEMENT_TIMEOUT_MS = 2000;
 /** Slack for a loaded 2-core machine on top of the statement/connect timeout. */
 const HANG_LIMIT_MS = STATEMENT_TIMEOUT_MS + 5000;
 const WORKERS = 3;
-const root = new URL('../..', import.meta.url).pathname;
 const auth = { authorization: `Bearer ${ADMIN_KEY}` };
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-function jstToday(): string {
-  return new Date(new Date().getTime() + 9 * 3600_000).toISOString().slice(0, 10);
-}
-
-async function startService(env: Record<string, string>, port: number): Promise<{ child: ChildProcess; log: () => string }> {
-  const child = spawn(process.execPath, ['--import=tsx', 'src/server.ts'], { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  const keep = (b: Buffer) => {
-    out = (out + b.toString()).slice(-200_000);
-  };
-  child.stdout!.on('data', keep);
-  child.stderr!.on('data', keep);
-  for (let i = 0; ; i++) {
-    try {
-      if ((await fetch(`http://127.0.0.1:${port}/health/ready`)).ok) break;
-    } catch {
-      // not yet
-    }
-    if (i > 1800 || child.exitCode !== null) throw new Error(`service did not start: ${out}`);
-    await sleep(100);
-  }
-  return { child, log: () => out };
-}
 
 interface Outcome {
   kind: 'ready' | 'status' | 'resident' | 'write';
@@ -70,7 +45,7 @@ t.test(`PostgreSQL stopped for ${OUTAGE_MS / 1000} s under load: 503 with Retry-
     MAX_EVENT_LOOP_DELAY_MS: '0', RATE_LIMIT_MAX: '0', DB_STATEMENT_TIMEOUT_MS: String(STATEMENT_TIMEOUT_MS),
   };
   // The service migrates the empty database and makes its CAs on start-up.
-  const service = await startService(env, port);
+  const service = await startService(env, port, 1800);
   t.teardown(() => {
     service.child.kill('SIGTERM');
   });

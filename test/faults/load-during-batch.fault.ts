@@ -3,70 +3,21 @@
 // LOAD_BATCH_LINES (default 4,000) addressChanged lines is applied, a second client loops over
 // GET /health/live and GET /v1/certificates/{serial}. Every one of those requests must be answered:
 // /health/live 200, a status read 200 or 503 problem+json with Retry-After (shed), none slower than 10 s.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { createReadStream, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import http from 'node:http';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import t from 'tap';
 import { buildApp } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
 import { ADMIN_KEY } from '../support/app.js';
+import { jstToday, postBatch, startService } from '../support/service-process.js';
 import { createTestDatabase } from '../support/database.js';
 import { freePort } from '../support/postgres-server.js';
 
 const LINES = Number(process.env.LOAD_BATCH_LINES ?? 4000);
 const HOLDERS = 10;
 const MAX_REQUEST_MS = 10_000;
-const root = new URL('../..', import.meta.url).pathname;
 const auth = { authorization: `Bearer ${ADMIN_KEY}` };
-
-function jstToday(): string {
-  return new Date(new Date().getTime() + 9 * 3600_000).toISOString().slice(0, 10);
-}
-
-async function startService(env: Record<string, string>, port: number): Promise<{ child: ChildProcess; log: () => string }> {
-  const child = spawn(process.execPath, ['--import=tsx', 'src/server.ts'], { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  const keep = (b: Buffer) => {
-    out = (out + b.toString()).slice(-200_000);
-  };
-  child.stdout!.on('data', keep);
-  child.stderr!.on('data', keep);
-  for (let i = 0; ; i++) {
-    try {
-      if ((await fetch(`http://127.0.0.1:${port}/health/ready`)).ok) break;
-    } catch {
-      // not yet
-    }
-    if (i > 1200 || child.exitCode !== null) throw new Error(`service did not start: ${out}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  return { child, log: () => out };
-}
-
-/** Streams the file as the body; calls onLine for each answer line; resolves when the answer ends or the socket dies. */
-function postBatch(port: number, file: string, onLine: (line: any) => void): Promise<'complete' | 'aborted'> {
-  return new Promise((resolve) => {
-    const req = http.request({ host: '127.0.0.1', port, method: 'POST', path: '/v1/resident-events/batch', headers: { ...auth, 'content-type': 'application/x-ndjson' } }, (res) => {
-      let rest = '';
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => {
-        rest += chunk;
-        let nl: number;
-        while ((nl = rest.indexOf('\n')) >= 0) {
-          onLine(JSON.parse(rest.slice(0, nl)));
-          rest = rest.slice(nl + 1);
-        }
-      });
-      res.on('end', () => resolve('complete'));
-      res.on('error', () => resolve('aborted'));
-      res.on('aborted', () => resolve('aborted'));
-    });
-    req.on('error', () => resolve('aborted'));
-    createReadStream(file).pipe(req);
-  });
-}
 
 t.test(`/health/live and status reads keep answering during a ${LINES}-line batch`, async (t) => {
   const db = await createTestDatabase();
@@ -109,7 +60,7 @@ t.test(`/health/live and status reads keep answering during a ${LINES}-line batc
   writeFileSync(file, `${lines.join('\n')}\n`);
 
   const port = await freePort();
-  const service = await startService({ ...env, PORT: String(port) }, port);
+  const service = await startService({ ...env, PORT: String(port) }, port, 1200);
   t.teardown(() => {
     service.child.kill('SIGTERM');
   });
