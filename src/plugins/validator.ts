@@ -20,3 +20,9 @@ export function validatorCompiler(): FastifySchemaCompiler<unknown> {
   const text = ajv({ coerceTypes: 'array' });
   return ({ schema, httpPart }) => (httpPart === 'body' ? body : text).compile(schema as object);
 }
+
+/** A checker for JSON the service reads back from its own output (cursors): same formats, no coercion. */
+export function jsonChecker<T>(schema: object): (value: unknown) => value is T {
+  const validate = ajv({ coerceTypes: false, useDefaults: false }).compile<T>(schema);
+  return (value: unknown): value is T => validate(value);
+}

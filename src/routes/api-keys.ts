@@ -4,7 +4,7 @@ import { actorOf } from '../plugins/auth.js';
 import { createApiKey, listApiKeys, revokeApiKey } from '../services/api-keys.js';
 import type { ServiceContext } from '../services/context.js';
 import { SCOPES } from '../services/scopes.js';
-import { decodeCursor, page } from './cursor.js';
+import { cursorCodec } from './cursor.js';
 import { IdempotencyKeyHeader, idempotentRequest, sendIdempotent } from './idempotency.js';
 import { Instant, Page, PageQuery, responses } from './schemas.js';
 
@@ -26,6 +26,8 @@ const NewApiKey = Type.Composite([
     secretOmitted: Type.Optional(Type.Boolean({ description: 'true on an idempotent replay: the secret is not kept' })),
   }),
 ]);
+
+const keysCursor = cursorCodec(Type.Object({ keyId: Type.String({ pattern: '^key_[0-9a-z_]{1,40}$' }) }, { additionalProperties: false }));
 
 const apiKeys: FastifyPluginAsyncTypebox<{ ctx: ServiceContext }> = async (app, { ctx }) => {
   app.post('/v1/api-keys', {
@@ -51,8 +53,8 @@ const apiKeys: FastifyPluginAsyncTypebox<{ ctx: ServiceContext }> = async (app, 
     schema: { tags: ['admin'], summary: 'List API keys (never their secrets)', querystring: Type.Object(PageQuery, { additionalProperties: false }), response: responses({ 200: Page(ApiKey) }) },
   }, async (request) => {
     const { limit } = request.query;
-    const rows = await listApiKeys(ctx, decodeCursor(request.query.cursor, 'keyId'), limit + 1);
-    return page(rows, limit, (last) => ({ keyId: last.keyId }));
+    const rows = await listApiKeys(ctx, keysCursor.decode(request.query.cursor)?.keyId, limit + 1);
+    return keysCursor.page(rows, limit, (last) => ({ keyId: last.keyId }));
   });
 
   app.delete('/v1/api-keys/:keyId', {

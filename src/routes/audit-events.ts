@@ -3,7 +3,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Problem } from '../problems.js';
 import { listAuditEvents, verifyAuditLog } from '../services/audit.js';
 import type { ServiceContext } from '../services/context.js';
-import { decodeCursor, page } from './cursor.js';
+import { cursorCodec } from './cursor.js';
 import { Instant, Page, PageQuery, responses } from './schemas.js';
 
 const AuditEvent = Type.Object({
@@ -30,6 +30,8 @@ const Verification = Type.Object({
   ]),
 });
 
+const auditCursor = cursorCodec(Type.Object({ id: Type.String({ pattern: '^[0-9]{1,18}$' }) }, { additionalProperties: false }));
+
 const auditEvents: FastifyPluginAsyncTypebox<{ ctx: ServiceContext }> = async (app, { ctx }) => {
   app.get('/v1/audit-events', {
     config: { auth: 'admin' },
@@ -49,8 +51,8 @@ const auditEvents: FastifyPluginAsyncTypebox<{ ctx: ServiceContext }> = async (a
     if (from && to && Date.parse(from) > Date.parse(to)) {
       throw new Problem(400, 'invalidRange', 'Invalid range', '`from` is after `to`.');
     }
-    const rows = await listAuditEvents(ctx, { limit: limit + 1, afterId: decodeCursor(request.query.cursor, 'id'), from, to, resource });
-    return page(rows, limit, (last) => ({ id: last.id }));
+    const rows = await listAuditEvents(ctx, { limit: limit + 1, afterId: auditCursor.decode(request.query.cursor)?.id, from, to, resource });
+    return auditCursor.page(rows, limit, (last) => ({ id: last.id }));
   });
 
   app.get('/v1/audit-events/verification', {

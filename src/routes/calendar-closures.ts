@@ -1,10 +1,9 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { actorOf } from '../plugins/auth.js';
-import { Problem } from '../problems.js';
 import { deleteClosure, listClosures, putClosure } from '../services/calendar.js';
 import type { ServiceContext } from '../services/context.js';
-import { decodeCursor, page } from './cursor.js';
+import { cursorCodec } from './cursor.js';
 import { CivilDate, Instant, Page, PageQuery, responses } from './schemas.js';
 
 const OfficeRef = Type.String({ minLength: 1, maxLength: 64, description: 'one office; absent means every office' });
@@ -19,15 +18,7 @@ const Closure = Type.Object({
 
 const DateParam = Type.Object({ date: CivilDate });
 
-function decodePosition(cursor: string | undefined): { date: string; officeId: string } | undefined {
-  const value = decodeCursor(cursor, 'at');
-  if (value === undefined) return undefined;
-  const [date, officeId] = value.split('/');
-  if (!date || !/^\d{4}-\d{2}-\d{2}$/.test(date) || officeId === undefined) {
-    throw new Problem(400, 'invalidCursor', 'Invalid cursor', 'The cursor is not one this service issued; start again without it.');
-  }
-  return { date, officeId };
-}
+const closuresCursor = cursorCodec(Type.Object({ date: CivilDate, officeId: Type.String({ maxLength: 64 }) }, { additionalProperties: false }));
 
 const calendarClosures: FastifyPluginAsyncTypebox<{ ctx: ServiceContext }> = async (app, { ctx }) => {
   app.get('/v1/calendar/closures', {
@@ -40,8 +31,8 @@ const calendarClosures: FastifyPluginAsyncTypebox<{ ctx: ServiceContext }> = asy
     },
   }, async (request) => {
     const { limit, from, to } = request.query;
-    const rows = await listClosures(ctx, { from, to, after: decodePosition(request.query.cursor), limit: limit + 1 });
-    return page(rows, limit, (last) => ({ at: `${last.date}/${last.officeId ?? ''}` }));
+    const rows = await listClosures(ctx, { from, to, after: closuresCursor.decode(request.query.cursor), limit: limit + 1 });
+    return closuresCursor.page(rows, limit, (last) => ({ date: last.date, officeId: last.officeId ?? '' }));
   });
 
   app.put('/v1/calendar/closures/:date', {

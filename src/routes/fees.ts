@@ -4,7 +4,7 @@ import { FEE_EXEMPTIONS, FEE_PROCEDURES } from '../domain/fees.js';
 import { actorOf } from '../plugins/auth.js';
 import type { ServiceContext } from '../services/context.js';
 import { createFeeSchedule, listFeeSchedules, quoteFeeFor } from '../services/fees.js';
-import { decodeCursor, page } from './cursor.js';
+import { cursorCodec } from './cursor.js';
 import { IdempotencyKeyHeader, sendIdempotent } from './idempotency.js';
 import { CivilDate, Instant, Page, PageQuery, responses } from './schemas.js';
 
@@ -44,6 +44,8 @@ const Quote = Type.Object({
   scheduleEffectiveFrom: CivilDate,
 });
 
+const feesCursor = cursorCodec(Type.Object({ effectiveFrom: CivilDate }, { additionalProperties: false }));
+
 const fees: FastifyPluginAsyncTypebox<{ ctx: ServiceContext }> = async (app, { ctx }) => {
   app.post('/v1/fees/quote', {
     config: { auth: 'status:read' },
@@ -69,8 +71,8 @@ const fees: FastifyPluginAsyncTypebox<{ ctx: ServiceContext }> = async (app, { c
     },
   }, async (request) => {
     const { limit } = request.query;
-    const rows = await listFeeSchedules(ctx, decodeCursor(request.query.cursor, 'effectiveFrom'), limit + 1);
-    return page(rows, limit, (last) => ({ effectiveFrom: last.effectiveFrom }));
+    const rows = await listFeeSchedules(ctx, feesCursor.decode(request.query.cursor)?.effectiveFrom, limit + 1);
+    return feesCursor.page(rows, limit, (last) => ({ effectiveFrom: last.effectiveFrom }));
   });
 
   app.post('/v1/fees/schedules', {

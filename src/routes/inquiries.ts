@@ -16,7 +16,7 @@ import {
   runExpirations,
   type InquiryView,
 } from '../services/inquiries.js';
-import { decodeCursor, page } from './cursor.js';
+import { cursorCodec } from './cursor.js';
 import { IdempotencyKeyHeader, idempotentRequest } from './idempotency.js';
 import { CivilDate, Instant, Page, PageQuery, responses } from './schemas.js';
 
@@ -67,6 +67,8 @@ const InquiryEvent = Type.Object({
 function withEtag(reply: FastifyReply, view: InquiryView, status = 200): FastifyReply {
   return reply.code(status).header('ETag', inquiryEtag(view.version)).send(view);
 }
+
+const inquiriesCursor = cursorCodec(Type.Object({ seq: Type.String({ pattern: '^[0-9]{1,18}$' }) }, { additionalProperties: false }));
 
 const inquiries: FastifyPluginAsyncTypebox<{ ctx: ServiceContext }> = async (app, { ctx }) => {
   const ResidentCode = Type.String({ pattern: ctx.config.residentCodePattern.source });
@@ -123,9 +125,9 @@ const inquiries: FastifyPluginAsyncTypebox<{ ctx: ServiceContext }> = async (app
       ...(state ? { state } : {}),
       ...(residentCode ? { residentCode } : {}),
       ...(dueBefore ? { dueBefore } : {}),
-      ...(cursor ? { afterSeq: decodeCursor(cursor, 'seq')! } : {}),
+      ...(cursor ? { afterSeq: inquiriesCursor.decode(cursor)!.seq } : {}),
     });
-    const result = page(rows, limit, (last) => ({ seq: last.seq }));
+    const result = inquiriesCursor.page(rows, limit, (last) => ({ seq: last.seq }));
     return { items: result.items.map(({ seq: _seq, ...view }) => view), nextCursor: result.nextCursor };
   });
 

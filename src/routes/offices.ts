@@ -3,7 +3,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { MAX_SCHEDULE_DAYS } from '../domain/calendar.js';
 import { listOffices, officeOpenView, officeScheduleView } from '../services/calendar.js';
 import type { ServiceContext } from '../services/context.js';
-import { decodeCursor, page } from './cursor.js';
+import { cursorCodec } from './cursor.js';
 import { CivilDate, Instant, Page, PageQuery, responses } from './schemas.js';
 
 const WallClock = Type.String({ pattern: '^[0-2][0-9]:[0-5][0-9]$', description: 'Japan wall-clock time HH:MM' });
@@ -37,6 +37,8 @@ const Day = Type.Object({
 
 const OfficeId = Type.Object({ officeId: Type.String({ minLength: 1, maxLength: 64 }) });
 
+const officesCursor = cursorCodec(Type.Object({ position: Type.Integer({ minimum: 0, maximum: 2_147_483_647 }) }, { additionalProperties: false }));
+
 const officeRoutes: FastifyPluginAsyncTypebox<{ ctx: ServiceContext }> = async (app, { ctx }) => {
   app.get('/v1/offices', {
     config: { auth: 'status:read' },
@@ -48,9 +50,8 @@ const officeRoutes: FastifyPluginAsyncTypebox<{ ctx: ServiceContext }> = async (
     },
   }, async (request) => {
     const { limit } = request.query;
-    const after = decodeCursor(request.query.cursor, 'position');
-    const rows = await listOffices(ctx, after === undefined ? undefined : Number(after), limit + 1);
-    const result = page(rows, limit, (last) => ({ position: String(last.position) }));
+    const rows = await listOffices(ctx, officesCursor.decode(request.query.cursor)?.position, limit + 1);
+    const result = officesCursor.page(rows, limit, (last) => ({ position: last.position }));
     return { ...result, items: result.items.map(({ position: _position, ...office }) => office) };
   });
 

@@ -1,10 +1,11 @@
+import { Readable } from 'node:stream';
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Problem } from '../problems.js';
 import { renewalsDue } from '../services/certificate-queries.js';
 import type { ServiceContext } from '../services/context.js';
-import { decodeCursor, page } from './cursor.js';
-import { CivilDate, Page, PageQuery, responses } from './schemas.js';
+import { cursorCodec } from './cursor.js';
+import { CivilDate, Page, PageQuery, Serial, responses } from './schemas.js';
 
 const RenewalDue = Type.Object({
   serial: Type.String(), kind: Type.String(), carrier: Type.String(), residentCode: Type.String(),
@@ -12,6 +13,7 @@ const RenewalDue = Type.Object({
 });
 
 const NDJSON = 'application/x-ndjson';
+const cursor = cursorCodec(Type.Object({ expiresOn: CivilDate, serial: Serial }, { additionalProperties: false }));
 
 const renewals: FastifyPluginAsyncTypebox<{ ctx: ServiceContext }> = async (app, { ctx }) => {
   app.get('/v1/renewals/due', {
@@ -26,14 +28,14 @@ const renewals: FastifyPluginAsyncTypebox<{ ctx: ServiceContext }> = async (app,
   }, async (request, reply) => {
     const { windowOpensFrom: from, windowOpensTo: to, limit } = request.query;
     if (from > to) throw new Problem(400, 'invalidRange', 'Invalid range', '`windowOpensFrom` is after `windowOpensTo`.');
-    const position = decodeCursor(request.query.cursor, 'p');
-    const after = position ? (JSON.parse(position) as { expiresOn: string; serial: string }) : undefined;
+    const after = cursor.decode(request.query.cursor);
     if (request.headers.accept?.includes(NDJSON)) {
       reply.type(NDJSON);
-      return reply.send(streamAll(ctx, from, to, after));
+      // Readable, not the bare generator: Fastify would hand a generator to the JSON serializer (the type says json).
+      return reply.send(Readable.from(streamAll(ctx, from, to, after)));
     }
     const rows = await renewalsDue(ctx, from, to, after, limit + 1);
-    return page(rows, limit, (last) => ({ p: JSON.stringify({ expiresOn: last.expiresOn, serial: last.serial }) }));
+    return cursor.page(rows, limit, (last) => ({ expiresOn: last.expiresOn, serial: last.serial }));
   });
 };
 

@@ -4,7 +4,7 @@ import { actorOf } from '../plugins/auth.js';
 import { Problem } from '../problems.js';
 import type { ServiceContext } from '../services/context.js';
 import { applyResidentEvent, getResident, listResidentEvents } from '../services/residents.js';
-import { decodeCursor, page } from './cursor.js';
+import { cursorCodec } from './cursor.js';
 import { CivilDate, Instant, Page, PageQuery, Revoked, responses } from './schemas.js';
 
 const Name = Type.String({ minLength: 1, maxLength: 200 });
@@ -66,6 +66,8 @@ const Resident = Type.Object({
   registeredAt: Instant, updatedAt: Instant,
 });
 
+const eventsCursor = cursorCodec(Type.Object({ receivedAt: Instant, eventId: Type.String({ minLength: 1, maxLength: 64 }) }, { additionalProperties: false }));
+
 const residents: FastifyPluginAsyncTypebox<{ ctx: ServiceContext }> = async (app, { ctx }) => {
   const ResidentCode = Type.String({ pattern: ctx.config.residentCodePattern.source });
   // Shared with the batch route (same name and labels): events applied, replayed and refused, by type.
@@ -109,10 +111,8 @@ const residents: FastifyPluginAsyncTypebox<{ ctx: ServiceContext }> = async (app
     },
   }, async (request) => {
     const { limit, cursor } = request.query;
-    const position = decodeCursor(cursor, 'p');
-    const after = position ? (JSON.parse(position) as { receivedAt: string; eventId: string }) : undefined;
-    const rows = await listResidentEvents(ctx, request.params.residentCode, after, limit + 1);
-    return page(rows, limit, (last) => ({ p: JSON.stringify({ receivedAt: last.receivedAt, eventId: last.eventId }) }));
+    const rows = await listResidentEvents(ctx, request.params.residentCode, eventsCursor.decode(cursor), limit + 1);
+    return eventsCursor.page(rows, limit, (last) => ({ receivedAt: last.receivedAt, eventId: last.eventId }));
   });
 };
 
