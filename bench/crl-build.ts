@@ -23,7 +23,7 @@ const openssl = (args: string[]) => execFileSync('/usr/bin/openssl', args, { cwd
 try {
   const { privateKey } = await generateRsaKeyPair(2048);
   const now = new Date(Math.floor(Date.now() / 1000) * 1000);
-  const caCert = buildCaCertificate({ ca: 'signature', privateKey, notBefore: new Date(now.getTime() - 86_400_000), notAfter: new Date(now.getTime() + 3650 * 86_400_000) });
+  const caCert = await buildCaCertificate({ ca: 'signature', privateKey, notBefore: new Date(now.getTime() - 86_400_000), notAfter: new Date(now.getTime() + 3650 * 86_400_000) });
   const issuer = caIdentity('signature', caCert.der);
   writeFileSync(path.join(dir, 'ca.pem'), toPem(caCert.der));
   writeFileSync(path.join(dir, 'ca.key'), privateKey.export({ type: 'pkcs8', format: 'pem' }) as string);

@@ -27,7 +27,7 @@ export interface CaCertificateInput {
 }
 
 /** Self-signed root: basicConstraints CA (critical), keyCertSign+cRLSign, SKI. */
-export function buildCaCertificate(input: CaCertificateInput): IssuedCertificate {
+export function buildCaCertificate(input: CaCertificateInput): Promise<IssuedCertificate> {
   const profile = CA_PROFILES[input.ca];
   const spki = spkiDer(input.privateKey);
   const name = encodeName(profile.subject);
@@ -86,7 +86,7 @@ export interface ResponderCertificateInput {
 }
 
 /** Delegated responder: EKU OCSPSigning and id-pkix-ocsp-nocheck, short-lived instead of revocable. */
-export function buildResponderCertificate(input: ResponderCertificateInput): IssuedCertificate {
+export function buildResponderCertificate(input: ResponderCertificateInput): Promise<IssuedCertificate> {
   const profile = CA_PROFILES[input.issuer.ca];
   const spki = spkiDer(input.responderPublicKey);
   return buildCertificate({

@@ -28,7 +28,7 @@ export interface IssuedCertificate {
   notAfter: Date;
 }
 
-export function buildCertificate(spec: CertificateSpec): IssuedCertificate {
+export async function buildCertificate(spec: CertificateSpec): Promise<IssuedCertificate> {
   const notBefore = truncateToSeconds(spec.notBefore);
   const notAfter = truncateToSeconds(spec.notAfter);
   if (!(notAfter.getTime() > notBefore.getTime())) throw new PkiError('invalidArgument', 'notAfter must be after notBefore');
@@ -49,7 +49,7 @@ export function buildCertificate(spec: CertificateSpec): IssuedCertificate {
     Buffer.from(spec.spki),
     ctx(3, seq(...spec.extensions.map(encodeExtension))),
   );
-  return { der: signed(tbs, spec.signingKey, algId), serial, notBefore, notAfter };
+  return { der: await signed(tbs, spec.signingKey, algId), serial, notBefore, notAfter };
 }
 
 export const toPem = (der: Uint8Array, label = 'CERTIFICATE'): string =>

@@ -41,7 +41,7 @@ export interface IssuedEndEntity extends IssuedCertificate {
 
 export const generateSubjectId = (): string => randomBytes(16).toString('hex');
 
-export function buildEndEntityCertificate(input: EndEntityInput): IssuedEndEntity {
+export async function buildEndEntityCertificate(input: EndEntityInput): Promise<IssuedEndEntity> {
   const ca = input.issuer.ca;
   const profile = CA_PROFILES[ca].endEntity;
   if (profile.basicFactsInSubjectAltName && !input.basicFacts) {
@@ -62,7 +62,7 @@ export function buildEndEntityCertificate(input: EndEntityInput): IssuedEndEntit
     authorityInfoAccess(urls.ocsp, urls.caIssuers),
   ];
   if (input.basicFacts) extensions.push(subjectAltName(basicFactsGeneralNames(input.basicFacts)));
-  const cert = buildCertificate({
+  const cert = await buildCertificate({
     serial: input.serial ?? generateSerial(),
     issuer: input.issuer.subject,
     subject: encodeName([

@@ -68,7 +68,7 @@ function certStatus(s: OcspCertStatus): Buffer {
 }
 
 /** A successful OCSPResponse (DER) for one certificate, CertID hashed with `hashAlgorithm`. */
-export function buildOcspResponse(input: OcspResponseInput & { hashAlgorithm: OcspHash }): Buffer {
+export async function buildOcspResponse(input: OcspResponseInput & { hashAlgorithm: OcspHash }): Promise<Buffer> {
   const thisUpdate = truncateToSeconds(input.thisUpdate);
   const nextUpdate = truncateToSeconds(input.nextUpdate);
   if (!(nextUpdate > thisUpdate)) throw new PkiError('invalidArgument', 'nextUpdate must be after thisUpdate');
@@ -83,15 +83,14 @@ export function buildOcspResponse(input: OcspResponseInput & { hashAlgorithm: Oc
   // version left out (DEFAULT v1 must not be encoded); responderID [2] byKey.
   const responseData = seq(ctx(2, octets(input.responder.keyId)), generalizedTime(truncateToSeconds(input.producedAt ?? thisUpdate)), seq(single));
   const algId = signatureAlgorithmFor(input.responder.privateKey);
-  const basic = seq(...signTbs(responseData, input.responder.privateKey, algId), ctx(0, seq(input.responder.certificate)));
+  const basic = seq(...(await signTbs(responseData, input.responder.privateKey, algId)), ctx(0, seq(input.responder.certificate)));
   return seq(enumerated(0), ctx(0, seq(oid(OID.ocspBasic), octets(basic))));
 }
 
 /** Both CertID variants (SHA-1 and SHA-256) at once: what the service stores per status change. */
-export function buildOcspResponses(input: OcspResponseInput): Record<OcspHash, Buffer> {
-  const out = {} as Record<OcspHash, Buffer>;
-  for (const h of OCSP_HASHES) out[h] = buildOcspResponse({ ...input, hashAlgorithm: h });
-  return out;
+export async function buildOcspResponses(input: OcspResponseInput): Promise<Record<OcspHash, Buffer>> {
+  const signed = await Promise.all(OCSP_HASHES.map((h) => buildOcspResponse({ ...input, hashAlgorithm: h })));
+  return Object.fromEntries(OCSP_HASHES.map((h, i) => [h, signed[i]!])) as Record<OcspHash, Buffer>;
 }
 
 export const OCSP_RESPONSE_STATUS = {

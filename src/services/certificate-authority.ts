@@ -76,7 +76,7 @@ export const emptyCaRegistry = (): CaRegistry => new CaRegistry();
 
 async function newResponder(issuer: CaIdentity, caPrivateKey: KeyObject, now: Date, passphrase: string): Promise<{ certificate: Buffer; encryptedKey: string }> {
   const keys = await generateRsaKeyPair(2048);
-  const cert = buildResponderCertificate({ issuer, caPrivateKey, responderPublicKey: keys.publicKey, notBefore: now });
+  const cert = await buildResponderCertificate({ issuer, caPrivateKey, responderPublicKey: keys.publicKey, notBefore: now });
   return { certificate: cert.der, encryptedKey: encryptPrivateKey(keys.privateKey, passphrase, 'pem') };
 }
 
@@ -86,7 +86,7 @@ async function createCa(ca: CaId, now: Date, passphrase: string): Promise<repo.C
   const notBefore = new Date(now.getTime() - HOUR);
   const notAfter = new Date(notBefore);
   notAfter.setUTCFullYear(notAfter.getUTCFullYear() + CA_VALIDITY_YEARS);
-  const cert = buildCaCertificate({ ca, privateKey, notBefore, notAfter });
+  const cert = await buildCaCertificate({ ca, privateKey, notBefore, notAfter });
   const responder = await newResponder(caIdentity(ca, cert.der), privateKey, now, passphrase);
   return {
     caId: ca,

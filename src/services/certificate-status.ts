@@ -88,17 +88,21 @@ export function ocspStatusOf(row: { status: string; revocationReason: string | n
   return { status: 'revoked', revokedAt: row.revokedAt ?? new Date(0), reason };
 }
 
-/** Signs both CertID variants for one certificate and stores them (replacing earlier ones). */
-export async function storeOcspResponses(
-  db: Tx | ServiceContext['db'],
-  ctx: ServiceContext,
-  ca: LoadedCa,
-  row: { serial: string; status: string; revocationReason: string | null; revokedAt: Date | null },
-  now: Date,
-): Promise<void> {
-  const { thisUpdate, nextUpdate } = ocspWindow(ctx, ca, now);
-  const signed = buildOcspResponses({ issuer: ca.identity, responder: ca.responder, serial: row.serial, status: ocspStatusOf(row), thisUpdate, nextUpdate, producedAt: thisUpdate });
-  await repo.upsertOcspResponse(db, { serial: row.serial, caId: ca.id, status: row.status, sha1Der: signed.sha1, sha256Der: signed.sha256, thisUpdate, nextUpdate });
+type OcspSubject = { serial: string; caId: string; status: string; revocationReason: string | null; revokedAt: Date | null };
+
+/** Both CertID variants for each certificate, all signed at once on the thread pool (pki/sign.ts). */
+function signOcspResponses(ctx: ServiceContext, rows: OcspSubject[], now: Date): Promise<repo.OcspResponseRow[]> {
+  return Promise.all(rows.map(async (row) => {
+    const ca = ctx.cas.get(row.caId as CaId);
+    const { thisUpdate, nextUpdate } = ocspWindow(ctx, ca, now);
+    const signed = await buildOcspResponses({ issuer: ca.identity, responder: ca.responder, serial: row.serial, status: ocspStatusOf(row), thisUpdate, nextUpdate, producedAt: thisUpdate });
+    return { serial: row.serial, caId: ca.id, status: row.status, sha1Der: signed.sha1, sha256Der: signed.sha256, thisUpdate, nextUpdate };
+  }));
+}
+
+/** Signs both CertID variants for each certificate and stores them (replacing earlier ones). */
+export async function storeOcspResponses(db: Tx | ServiceContext['db'], ctx: ServiceContext, rows: OcspSubject[], now: Date): Promise<void> {
+  await repo.upsertOcspResponses(db, await signOcspResponses(ctx, rows, now));
 }
 
 /**
@@ -110,7 +114,7 @@ export async function issueCertificate(trx: Tx, ctx: ServiceContext, input: Issu
   if (!/^\d{4}-\d{2}-\d{2}$/.test(input.expiresOn)) throw new Error(`expiresOn must be YYYY-MM-DD: ${input.expiresOn}`);
   const ca = ctx.cas.get(input.ca);
   const now = ctx.clock.now();
-  const cert = buildEndEntityCertificate({
+  const cert = await buildEndEntityCertificate({
     issuer: ca.identity,
     caPrivateKey: ca.privateKey,
     spki: input.spki,
@@ -134,8 +138,8 @@ export async function issueCertificate(trx: Tx, ctx: ServiceContext, input: Issu
     der: cert.der,
     issuedAt: now,
   });
-  await repo.insertStatusChange(trx, { serial: cert.serial, status: 'good', reason: null, effectiveAt: cert.notBefore, recordedAt: now, cause: input.cause });
-  await storeOcspResponses(trx, ctx, ca, { serial: cert.serial, status: 'good', revocationReason: null, revokedAt: null }, now);
+  await repo.insertStatusChanges(trx, [{ serial: cert.serial, status: 'good', reason: null, effectiveAt: cert.notBefore, recordedAt: now, cause: input.cause }]);
+  await storeOcspResponses(trx, ctx, [{ serial: cert.serial, caId: ca.id, status: 'good', revocationReason: null, revokedAt: null }], now);
   return { serial: cert.serial, der: cert.der, pem: toPem(cert.der), notBefore: cert.notBefore, notAfter: cert.notAfter };
 }
 
@@ -145,6 +149,10 @@ export async function issueCertificate(trx: Tx, ctx: ServiceContext, input: Issu
  * Re-signs the OCSP answers and marks the CA's CRL stale, in the caller's transaction.
  */
 export async function changeCertificateStatus(trx: Tx, ctx: ServiceContext, change: StatusChange): Promise<void> {
+  await changeCertificateStatuses(trx, ctx, [change]);
+}
+
+function checkedSerial(change: StatusChange): string {
   if (!(STATUS_CHANGE_REASONS as readonly string[]).includes(change.reason) || REVOCATION_REASONS[change.reason] === undefined) {
     throw new Error(`revocation reason ${String(change.reason)} is not one this service records`);
   }
@@ -152,26 +160,46 @@ export async function changeCertificateStatus(trx: Tx, ctx: ServiceContext, chan
     throw new Error('a hold has reason certificateHold, and certificateHold means a hold');
   }
   if (Number.isNaN(change.effectiveAt.getTime())) throw new Error('effectiveAt is not a valid Date');
-  let serial: string;
   try {
-    serial = normalizeSerial(change.serial);
+    return normalizeSerial(change.serial);
   } catch {
     throw notFound('Certificate', `No certificate ${change.serial}.`);
   }
-  const row = await repo.lockCertificate(trx, serial);
-  if (!row) throw notFound('Certificate', `No certificate ${serial}.`);
-  if (row.status === 'revoked') {
-    throw conflict('certificateAlreadyRevoked', 'Certificate already revoked', `Certificate ${serial} was revoked (${row.revocationReason ?? 'unspecified'}); a revocation is final.`, { serial });
-  }
-  if (row.status === 'onHold' && change.status === 'onHold') {
-    throw conflict('certificateAlreadyOnHold', 'Certificate already on hold', `Certificate ${serial} is already on hold; it can only be revoked now.`, { serial });
-  }
-  const ca = ctx.cas.get(row.caId as CaId);
+}
+
+/**
+ * Several status changes, applied in order, in a few statements whatever their number (a batch
+ * chunk revokes hundreds): the certificates are locked in serial order, every change is checked as
+ * changeCertificateStatus would check it, then the rows, the history, the re-signed OCSP answers
+ * and each CA's CRL staleness are written set-wise.
+ */
+export async function changeCertificateStatuses(trx: Tx, ctx: ServiceContext, changes: StatusChange[]): Promise<void> {
+  if (changes.length === 0) return;
+  const serials = changes.map(checkedSerial);
+  const rows = new Map((await repo.lockCertificates(trx, serials)).map((r) => [r.serial, r]));
   const now = ctx.clock.now();
-  await repo.updateCertificateStatus(trx, serial, { status: change.status, reason: change.reason, revokedAt: now, invalidityDate: change.effectiveAt });
-  await repo.insertStatusChange(trx, { serial, status: change.status, reason: change.reason, effectiveAt: change.effectiveAt, recordedAt: now, cause: change.cause });
-  await storeOcspResponses(trx, ctx, ca, { serial, status: change.status, revocationReason: change.reason, revokedAt: now }, now);
-  await repo.markCrlStale(trx, ca.id, now);
+  const history: repo.StatusChangeRow[] = [];
+  changes.forEach((change, i) => {
+    const serial = serials[i]!;
+    const row = rows.get(serial);
+    if (!row) throw notFound('Certificate', `No certificate ${serial}.`);
+    if (row.status === 'revoked') {
+      throw conflict('certificateAlreadyRevoked', 'Certificate already revoked', `Certificate ${serial} was revoked (${row.revocationReason ?? 'unspecified'}); a revocation is final.`, { serial });
+    }
+    if (row.status === 'onHold' && change.status === 'onHold') {
+      throw conflict('certificateAlreadyOnHold', 'Certificate already on hold', `Certificate ${serial} is already on hold; it can only be revoked now.`, { serial });
+    }
+    rows.set(serial, { ...row, status: change.status, revocationReason: change.reason, revokedAt: now, invalidityDate: change.effectiveAt });
+    history.push({ serial, status: change.status, reason: change.reason, effectiveAt: change.effectiveAt, recordedAt: now, cause: change.cause });
+  });
+  const changed = [...new Set(serials)].map((serial) => rows.get(serial)!);
+  // Signing runs on the thread pool while the rows are written.
+  const signing = signOcspResponses(ctx, changed, now);
+  signing.catch(() => undefined); // awaited below; a write failing first must not leave it unhandled
+  await repo.updateCertificateStatuses(trx, changed.map((r) => ({ serial: r.serial, status: r.status, reason: r.revocationReason!, revokedAt: now, invalidityDate: r.invalidityDate! })));
+  await repo.insertStatusChanges(trx, history);
+  await repo.upsertOcspResponses(trx, await signing);
+  for (const caId of new Set(changed.map((r) => r.caId))) await repo.markCrlStale(trx, caId, now, changed.filter((r) => r.caId === caId).length);
 }
 
 // --- CRLs ----------------------------------------------------------------
@@ -307,7 +335,7 @@ export async function refreshOcspResponses(ctx: ServiceContext, opts: { batchSiz
           signedBefore: ca.responderNotBefore,
         };
         const rows = await repo.lockDueOcspResponses(trx, ca.id, due, after, Math.min(batchSize, limit - done));
-        for (const row of rows) await storeOcspResponses(trx, ctx, ca, row, now);
+        await storeOcspResponses(trx, ctx, rows, now);
         if (rows.length > 0) after = rows[rows.length - 1]!.serial;
         return rows.length;
       });

@@ -321,9 +321,17 @@ export async function cancelInquiry(ctx: ServiceContext, actor: Actor, inquiryId
  * the policy INQUIRY_CANCEL_ON_RESIDENT_CHANGE is on: the letter went to, or would go to, an address
  * that no longer holds. Runs in the event's transaction, which already holds the resident's row.
  */
+const CANCELLING_EVENTS = ['addressChanged', 'movedOutAbroad', 'died'];
+
+/** The residents among these whose open cases an event of one of these types would cancel (one query). */
+export async function residentsWithCancellableInquiries(trx: Tx, ctx: ServiceContext, residentCodes: string[], eventTypes: string[]): Promise<Set<string>> {
+  if (!ctx.config.policy.inquiryCancelOnResidentChange || !eventTypes.some((t) => CANCELLING_EVENTS.includes(t))) return new Set();
+  return repo.residentsWithInquiries(trx, residentCodes, OPEN_INQUIRY_STATES);
+}
+
 export async function cancelOpenInquiriesIn(trx: Tx, ctx: ServiceContext, actor: Actor, residentCode: string, eventType: string, eventId: string): Promise<string[]> {
   if (!ctx.config.policy.inquiryCancelOnResidentChange) return [];
-  if (!['addressChanged', 'movedOutAbroad', 'died'].includes(eventType)) return [];
+  if (!CANCELLING_EVENTS.includes(eventType)) return [];
   const cancelled: string[] = [];
   for (const inquiry of await repo.inquiriesOfResident(trx, residentCode, OPEN_INQUIRY_STATES)) {
     await transition(trx, ctx, actor, inquiry, 'cancel', { closedReason: eventType, closedAt: ctx.clock.now() }, { details: { reason: eventType, residentEventId: eventId } });

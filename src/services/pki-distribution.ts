@@ -76,14 +76,14 @@ const UNKNOWN_CACHE_MAX = 10_000;
 const UNKNOWN_VALIDITY_MS = HOUR;
 const unknownCache = new Map<string, { der: Buffer; thisUpdate: Date; nextUpdate: Date }>();
 
-function unknownAnswer(ctx: ServiceContext, ca: LoadedCa, hash: 'sha1' | 'sha256', serial: string): { der: Buffer; thisUpdate: Date; nextUpdate: Date } {
+async function unknownAnswer(ctx: ServiceContext, ca: LoadedCa, hash: 'sha1' | 'sha256', serial: string): Promise<{ der: Buffer; thisUpdate: Date; nextUpdate: Date }> {
   const key = `${ca.id}:${hash}:${serial}:${ca.responder.keyId.toString('hex')}`;
   const now = ctx.clock.now();
   const hit = unknownCache.get(key);
   if (hit && now.getTime() >= hit.thisUpdate.getTime() && now.getTime() < (hit.thisUpdate.getTime() + hit.nextUpdate.getTime()) / 2) return hit;
   const thisUpdate = new Date(Math.floor(now.getTime() / 1000) * 1000);
   const nextUpdate = new Date(Math.min(thisUpdate.getTime() + Math.min(UNKNOWN_VALIDITY_MS, ctx.config.policy.ocspValidityHours * HOUR), ca.responder.notAfter.getTime()));
-  const der = buildOcspResponse({ issuer: ca.identity, responder: ca.responder, serial, status: { status: 'unknown' }, thisUpdate, nextUpdate, hashAlgorithm: hash });
+  const der = await buildOcspResponse({ issuer: ca.identity, responder: ca.responder, serial, status: { status: 'unknown' }, thisUpdate, nextUpdate, hashAlgorithm: hash });
   const entry = { der, thisUpdate, nextUpdate };
   if (unknownCache.size >= UNKNOWN_CACHE_MAX) unknownCache.delete(unknownCache.keys().next().value as string);
   unknownCache.set(key, entry);
@@ -109,7 +109,7 @@ export async function answerOcsp(ctx: ServiceContext, ca: string, request: Uint8
   if (!matchCertId(certId, [loaded.identity])) return errorAnswer('unauthorized');
   const hash = certId.hashAlgorithm as 'sha1' | 'sha256';
   const stored = await repo.findOcspResponse(ctx.db, loaded.id, certId.serial, hash);
-  const answer = stored ?? unknownAnswer(ctx, loaded, hash, certId.serial);
+  const answer = stored ?? (await unknownAnswer(ctx, loaded, hash, certId.serial));
   return {
     der: answer.der,
     responseStatus: 'successful',

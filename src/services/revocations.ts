@@ -2,7 +2,7 @@ import { Temporal } from 'temporal-polyfill';
 import type { CertificateStatus } from '../domain/certificates.js';
 import { revocationPlan, type HeldCertificate, type ResidentEvent } from '../domain/revocation-plan.js';
 import type { CertificateRecord } from '../db/repositories/certificate-records.js';
-import { changeCertificateStatus } from './certificate-status.js';
+import { changeCertificateStatuses, type StatusChange } from './certificate-status.js';
 import type { ServiceContext, Tx } from './context.js';
 import { domainPolicyFrom } from './policy.js';
 import { today } from './time.js';
@@ -25,6 +25,31 @@ export function heldStatus(c: CertificateRecord, on: Temporal.PlainDate): Certif
 }
 
 /**
+ * DOMAIN.md's revocation table for the given certificates: the status changes to make and how the
+ * answer shows them. Decides only; the caller applies the changes (changeCertificateStatuses).
+ */
+export function plannedRevocations(
+  ctx: ServiceContext,
+  event: ResidentEvent,
+  certificates: CertificateRecord[],
+  cause: string,
+): { changes: StatusChange[]; revoked: RevokedView[] } {
+  const on = today(ctx);
+  const held: HeldCertificate[] = certificates.map((c) => ({ serial: c.serial, kind: c.kind, carrier: c.carrier, status: heldStatus(c, on) }));
+  const byserial = new Map(certificates.map((c) => [c.serial, c]));
+  const changes: StatusChange[] = [];
+  const revoked: RevokedView[] = [];
+  for (const action of revocationPlan(event, held, domainPolicyFrom(ctx.config))) {
+    const c = byserial.get(action.serial)!;
+    const status = action.action === 'hold' ? 'onHold' : 'revoked';
+    const effectiveAt = new Date(action.invalidityDate.epochMilliseconds);
+    changes.push({ serial: c.serial, status, reason: action.reason, effectiveAt, cause });
+    revoked.push({ serial: c.serial, ca: c.caId, kind: c.kind, carrier: c.carrier, reason: action.reason, status, invalidityDate: effectiveAt.toISOString() });
+  }
+  return { changes, revoked };
+}
+
+/**
  * Applies DOMAIN.md's revocation table to the given certificates, in the caller's transaction:
  * each status change is stored (and its OCSP answer re-signed) before the transaction commits.
  */
@@ -35,16 +60,7 @@ export async function applyRevocationPlan(
   certificates: CertificateRecord[],
   cause: string,
 ): Promise<RevokedView[]> {
-  const on = today(ctx);
-  const held: HeldCertificate[] = certificates.map((c) => ({ serial: c.serial, kind: c.kind, carrier: c.carrier, status: heldStatus(c, on) }));
-  const byserial = new Map(certificates.map((c) => [c.serial, c]));
-  const done: RevokedView[] = [];
-  for (const action of revocationPlan(event, held, domainPolicyFrom(ctx.config))) {
-    const c = byserial.get(action.serial)!;
-    const status = action.action === 'hold' ? 'onHold' : 'revoked';
-    const effectiveAt = new Date(action.invalidityDate.epochMilliseconds);
-    await changeCertificateStatus(trx, ctx, { serial: c.serial, status, reason: action.reason, effectiveAt, cause });
-    done.push({ serial: c.serial, ca: c.caId, kind: c.kind, carrier: c.carrier, reason: action.reason, status, invalidityDate: effectiveAt.toISOString() });
-  }
-  return done;
+  const { changes, revoked } = plannedRevocations(ctx, event, certificates, cause);
+  await changeCertificateStatuses(trx, ctx, changes);
+  return revoked;
 }

@@ -136,7 +136,7 @@ t.test('issued certificates: openssl verify, profile, CRL with reason and invali
 
   // A certificate from this CA's key that was never stored: unknown.
   const ca = h.app.ctx.cas.get('signature');
-  const stray = buildEndEntityCertificate({ issuer: ca.identity, caPrivateKey: ca.privateKey, spki: (await generateResidentKeyPair()).spki, notBefore: new Date(Date.now() - HOUR), notAfter: new Date(Date.now() + 24 * HOUR), baseUrl: h.config.publicBaseUrl, basicFacts: FACTS });
+  const stray = await buildEndEntityCertificate({ issuer: ca.identity, caPrivateKey: ca.privateKey, spki: (await generateResidentKeyPair()).spki, notBefore: new Date(Date.now() - HOUR), notAfter: new Date(Date.now() + 24 * HOUR), baseUrl: h.config.publicBaseUrl, basicFacts: FACTS });
   const strayPath = await put(dir, 'stray.pem', toPem(stray.der));
   const unknownAnswer = await ocsp(strayPath, caPath, ['-no_nonce']);
   t.match(unknownAnswer.stdout, new RegExp(`${strayPath}: unknown`), 'never issued: unknown');

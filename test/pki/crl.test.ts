@@ -8,7 +8,7 @@ const HOUR = 3_600_000;
 
 async function issue(dir: string, name: string) {
   const { csrPath } = await opensslCsr(dir, name);
-  const cert = buildEndEntityCertificate({
+  const cert = await buildEndEntityCertificate({
     issuer: ca.id,
     caPrivateKey: ca.key,
     spki: parseCsr(await readFile(csrPath)).spki,

@@ -20,7 +20,7 @@ t.test('accepted keys: RSA 2048+, ECDSA P-256; PEM or DER', async (t) => {
 
   // An EC certificate still chains to the RSA CA.
   const ca = await makeCa('userAuthentication');
-  const cert = buildEndEntityCertificate({ issuer: ca.id, caPrivateKey: ca.key, spki: ecCsr.spki, notBefore: now(), notAfter: new Date(now().getTime() + DAY), baseUrl: BASE_URL });
+  const cert = await buildEndEntityCertificate({ issuer: ca.id, caPrivateKey: ca.key, spki: ecCsr.spki, notBefore: now(), notAfter: new Date(now().getTime() + DAY), baseUrl: BASE_URL });
   const caPath = await put(dir, 'ca.pem', ca.pem);
   const eePath = await put(dir, 'ee.pem', toPem(cert.der));
   t.equal((await openssl(['verify', '-CAfile', caPath, eePath])).code, 0);

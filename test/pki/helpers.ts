@@ -63,9 +63,9 @@ export interface TestCa {
 export async function makeCa(ca: CaId): Promise<TestCa> {
   const [{ privateKey }, responderKeys] = await Promise.all([generateRsaKeyPair(), generateRsaKeyPair()]);
   const start = new Date(now().getTime() - DAY);
-  const cert = buildCaCertificate({ ca, privateKey, notBefore: start, notAfter: new Date(start.getTime() + 3650 * DAY) });
+  const cert = await buildCaCertificate({ ca, privateKey, notBefore: start, notAfter: new Date(start.getTime() + 3650 * DAY) });
   const id = caIdentity(ca, cert.der);
-  const resp = buildResponderCertificate({ issuer: id, caPrivateKey: privateKey, responderPublicKey: responderKeys.publicKey, notBefore: start });
+  const resp = await buildResponderCertificate({ issuer: id, caPrivateKey: privateKey, responderPublicKey: responderKeys.publicKey, notBefore: start });
   return { id, key: privateKey, pem: toPem(cert.der), responder: ocspResponder(resp.der, responderKeys.privateKey) };
 }
 

@@ -19,7 +19,7 @@ import { BASE_URL, DAY, makeCa, now, openssl, put, tempDir } from './helpers.js'
 const [sig, auth] = await Promise.all([makeCa('signature'), makeCa('userAuthentication')]);
 const dir = await tempDir(t);
 const keys = await generateResidentKeyPair();
-const cert = buildEndEntityCertificate({
+const cert = await buildEndEntityCertificate({
   issuer: sig.id,
   caPrivateKey: sig.key,
   spki: keys.spki,
@@ -77,7 +77,7 @@ t.test('good, revoked (with reason), certificateHold and unknown are accepted by
   ];
   for (const [status, expected] of cases) {
     for (const hashAlgorithm of ['sha1', 'sha256'] as const) {
-      const resp = buildOcspResponse({ issuer: sig.id, responder: sig.responder, serial: cert.serial, status, thisUpdate, nextUpdate, hashAlgorithm });
+      const resp = await buildOcspResponse({ issuer: sig.id, responder: sig.responder, serial: cert.serial, status, thisUpdate, nextUpdate, hashAlgorithm });
       const r = await judge(`${status.status}-${hashAlgorithm}.der`, resp, hashAlgorithm === 'sha256' ? ['-sha256'] : []);
       const label = `${JSON.stringify(status)} ${hashAlgorithm}`;
       t.equal(r.code, 0, `${label}: ${r.stderr}`);
@@ -93,7 +93,7 @@ t.test('good, revoked (with reason), certificateHold and unknown are accepted by
 
 t.test('both CertID variants at once (what the service pre-signs and stores)', async (t) => {
   const thisUpdate = now();
-  const both = buildOcspResponses({ issuer: sig.id, responder: sig.responder, serial: cert.serial, status: { status: 'good' }, thisUpdate, nextUpdate: new Date(thisUpdate.getTime() + DAY) });
+  const both = await buildOcspResponses({ issuer: sig.id, responder: sig.responder, serial: cert.serial, status: { status: 'good' }, thisUpdate, nextUpdate: new Date(thisUpdate.getTime() + DAY) });
   t.same(Object.keys(both).sort(), ['sha1', 'sha256']);
   t.equal((await judge('both1.der', both.sha1)).code, 0);
   t.equal((await judge('both256.der', both.sha256, ['-sha256'])).code, 0);
@@ -103,7 +103,7 @@ t.test('both CertID variants at once (what the service pre-signs and stores)', a
 
 t.test('`openssl ocsp -reqin … -respin …` with a nonce: verifies, warns about the missing nonce', async (t) => {
   const req = join(dir, 'req1.der');
-  const resp = buildOcspResponse({ issuer: sig.id, responder: sig.responder, serial: cert.serial, status: { status: 'good' }, thisUpdate: now(), nextUpdate: new Date(now().getTime() + DAY), hashAlgorithm: 'sha1' });
+  const resp = await buildOcspResponse({ issuer: sig.id, responder: sig.responder, serial: cert.serial, status: { status: 'good' }, thisUpdate: now(), nextUpdate: new Date(now().getTime() + DAY), hashAlgorithm: 'sha1' });
   const respPath = await put(dir, 'nonce-resp.der', resp);
   const r = await openssl(['ocsp', '-reqin', req, '-respin', respPath, '-CAfile', caPath, '-resp_text']);
   t.equal(r.code, 0, r.stderr);
@@ -113,7 +113,7 @@ t.test('`openssl ocsp -reqin … -respin …` with a nonce: verifies, warns abou
 });
 
 t.test('a response signed by another CA’s responder is rejected by openssl', async (t) => {
-  const resp = buildOcspResponse({ issuer: sig.id, responder: auth.responder, serial: cert.serial, status: { status: 'good' }, thisUpdate: now(), nextUpdate: new Date(now().getTime() + DAY), hashAlgorithm: 'sha1' });
+  const resp = await buildOcspResponse({ issuer: sig.id, responder: auth.responder, serial: cert.serial, status: { status: 'good' }, thisUpdate: now(), nextUpdate: new Date(now().getTime() + DAY), hashAlgorithm: 'sha1' });
   const r = await judge('foreign.der', resp);
   t.notMatch(r.stderr, /Response verify OK/);
 });

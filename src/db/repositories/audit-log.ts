@@ -15,32 +15,25 @@ export interface AuditEvent extends AuditEntry {
 }
 
 /**
- * Appends one row and links it to the chain (migration 0006): the chain head is locked FOR UPDATE
- * in the caller's transaction, so concurrent appends are made one after another, in id order.
- * Call it late in a use case: the head stays locked until the transaction ends.
+ * Appends rows in order and links them to the chain (audit_append, migrations 0006 and 0008): the
+ * chain head is locked FOR UPDATE in the caller's transaction, so concurrent appends are made one
+ * after another, in id order. Call it late in a use case: the head stays locked until the
+ * transaction ends.
  */
-export async function appendAudit(db: Kysely<Database>, entry: AuditEntry): Promise<void> {
+export async function appendAuditEntries(db: Kysely<Database>, entries: AuditEntry[]): Promise<void> {
+  if (entries.length === 0) return;
   if (!db.isTransaction) {
-    await db.transaction().execute((trx) => appendAudit(trx, entry));
+    await db.transaction().execute((trx) => appendAuditEntries(trx, entries));
     return;
   }
-  const head = await sql<{ last_hash: string }>`SELECT last_hash FROM audit_chain_head WHERE singleton FOR UPDATE`.execute(db);
-  const prev = head.rows[0]?.last_hash;
-  if (!prev) throw new Error('audit_chain_head is missing (migration 0006)');
-  const detail = entry.detail ? JSON.stringify(entry.detail) : null;
-  await sql`
-    WITH row AS (
-      SELECT nextval(pg_get_serial_sequence('audit_log', 'id')) AS id,
-             ${entry.at}::timestamptz AS at, ${entry.keyId}::text AS key_id, ${entry.action}::text AS action,
-             ${entry.resource}::text AS resource, ${entry.requestId}::text AS request_id, ${detail}::jsonb AS detail
-    ), inserted AS (
-      INSERT INTO audit_log (id, at, key_id, action, resource, request_id, detail, prev_hash, hash)
-      SELECT id, at, key_id, action, resource, request_id, detail, ${prev},
-             audit_row_hash(${prev}, id, at, key_id, action, resource, request_id, detail)
-      FROM row
-      RETURNING id, hash
-    )
-    UPDATE audit_chain_head SET last_id = inserted.id, last_hash = inserted.hash FROM inserted WHERE singleton`.execute(db);
+  const rows = entries.map((e) => ({
+    at: e.at.toISOString(), keyId: e.keyId, action: e.action, resource: e.resource, requestId: e.requestId, ...(e.detail ? { detail: e.detail } : {}),
+  }));
+  await sql`SELECT audit_append(${JSON.stringify(rows)}::jsonb)`.execute(db);
+}
+
+export async function appendAudit(db: Kysely<Database>, entry: AuditEntry): Promise<void> {
+  await appendAuditEntries(db, [entry]);
 }
 
 export interface AuditChainBreak {

@@ -208,6 +208,13 @@ export async function listInquiries(db: Kysely<Database>, q: InquiryQuery): Prom
 }
 
 /** A resident's cases in `states`, locked (the caller holds the resident's row). */
+/** Which of these residents have a case in one of these states. */
+export async function residentsWithInquiries(db: Kysely<Database>, residentCodes: string[], states: readonly InquiryState[]): Promise<Set<string>> {
+  if (residentCodes.length === 0) return new Set();
+  const rows = await db.selectFrom('inquiries').select('resident_code').distinct().where('resident_code', 'in', [...new Set(residentCodes)]).where('state', 'in', [...states]).execute();
+  return new Set(rows.map((r) => r.resident_code));
+}
+
 export async function inquiriesOfResident(db: Kysely<Database>, residentCode: string, states: readonly InquiryState[]): Promise<Inquiry[]> {
   const rows = await db
     .selectFrom('inquiries')

@@ -111,11 +111,22 @@ export interface StatusChangeRow {
   cause: string;
 }
 
-export async function insertStatusChange(db: Db, c: StatusChangeRow): Promise<void> {
-  await db
-    .insertInto('certificate_status_changes')
-    .values({ serial: c.serial, status: c.status, reason: c.reason, effective_at: c.effectiveAt, recorded_at: c.recordedAt, cause: c.cause })
-    .execute();
+/** Rows per multi-row INSERT: well under PostgreSQL's 65,535 bind parameters. */
+const ROWS_PER_INSERT = 1000;
+
+function slices<T>(rows: T[]): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < rows.length; i += ROWS_PER_INSERT) out.push(rows.slice(i, i + ROWS_PER_INSERT));
+  return out;
+}
+
+export async function insertStatusChanges(db: Db, changes: StatusChangeRow[]): Promise<void> {
+  for (const part of slices(changes)) {
+    await db
+      .insertInto('certificate_status_changes')
+      .values(part.map((c) => ({ serial: c.serial, status: c.status, reason: c.reason, effective_at: c.effectiveAt, recorded_at: c.recordedAt, cause: c.cause })))
+      .execute();
+  }
 }
 
 export interface CertificateStatusRow {
@@ -142,10 +153,11 @@ const statusRow = (r: StatusSelect): CertificateStatusRow => ({
   notAfter: r.not_after,
 });
 
-/** The certificate's status row, locked FOR UPDATE until the transaction ends. */
-export async function lockCertificate(db: Db, serial: string): Promise<CertificateStatusRow | undefined> {
-  const r = await db.selectFrom('certificates').select(STATUS_COLUMNS).where('serial', '=', serial).forUpdate().executeTakeFirst();
-  return r && statusRow(r);
+/** The certificates' status rows, locked FOR UPDATE (in serial order) until the transaction ends. */
+export async function lockCertificates(db: Db, serials: string[]): Promise<CertificateStatusRow[]> {
+  if (serials.length === 0) return [];
+  const rows = await db.selectFrom('certificates').select(STATUS_COLUMNS).where('serial', 'in', [...new Set(serials)].sort()).orderBy('serial').forUpdate().execute();
+  return rows.map(statusRow);
 }
 
 export async function findCertificateStatus(db: Db, serial: string): Promise<CertificateStatusRow | undefined> {
@@ -153,16 +165,18 @@ export async function findCertificateStatus(db: Db, serial: string): Promise<Cer
   return r && statusRow(r);
 }
 
-export async function updateCertificateStatus(
+/** Sets each certificate's status in one statement (one row per serial). */
+export async function updateCertificateStatuses(
   db: Db,
-  serial: string,
-  s: { status: string; reason: string; revokedAt: Date; invalidityDate: Date },
+  updates: { serial: string; status: string; reason: string; revokedAt: Date; invalidityDate: Date }[],
 ): Promise<void> {
-  await db
-    .updateTable('certificates')
-    .set({ status: s.status, revocation_reason: s.reason, revoked_at: s.revokedAt, invalidity_date: s.invalidityDate })
-    .where('serial', '=', serial)
-    .execute();
+  if (updates.length === 0) return;
+  const rows = JSON.stringify(updates.map((u) => ({ serial: u.serial, status: u.status, reason: u.reason, revoked_at: u.revokedAt.toISOString(), invalidity_date: u.invalidityDate.toISOString() })));
+  await sql`
+    UPDATE certificates c
+    SET status = v.status, revocation_reason = v.reason, revoked_at = v.revoked_at, invalidity_date = v.invalidity_date
+    FROM jsonb_to_recordset(${rows}::jsonb) AS v(serial text, status text, reason text, revoked_at timestamptz, invalidity_date timestamptz)
+    WHERE c.serial = v.serial`.execute(db);
 }
 
 export interface OcspResponseRow {
@@ -175,13 +189,21 @@ export interface OcspResponseRow {
   nextUpdate: Date;
 }
 
-export async function upsertOcspResponse(db: Db, r: OcspResponseRow): Promise<void> {
-  const values = { status: r.status, sha1_der: r.sha1Der, sha256_der: r.sha256Der, this_update: r.thisUpdate, next_update: r.nextUpdate };
-  await db
-    .insertInto('ocsp_responses')
-    .values({ serial: r.serial, ca_id: r.caId, ...values })
-    .onConflict((oc) => oc.column('serial').doUpdateSet(values))
-    .execute();
+/** Stores the answers, replacing earlier ones for the same serials (at most one row per serial). */
+export async function upsertOcspResponses(db: Db, responses: OcspResponseRow[]): Promise<void> {
+  for (const part of slices(responses)) {
+    await db
+      .insertInto('ocsp_responses')
+      .values(part.map((r) => ({ serial: r.serial, ca_id: r.caId, status: r.status, sha1_der: r.sha1Der, sha256_der: r.sha256Der, this_update: r.thisUpdate, next_update: r.nextUpdate })))
+      .onConflict((oc) => oc.column('serial').doUpdateSet((eb) => ({
+        status: eb.ref('excluded.status'),
+        sha1_der: eb.ref('excluded.sha1_der'),
+        sha256_der: eb.ref('excluded.sha256_der'),
+        this_update: eb.ref('excluded.this_update'),
+        next_update: eb.ref('excluded.next_update'),
+      })))
+      .execute();
+  }
 }
 
 /** The hot path: one indexed lookup, only the bytes asked for. */
@@ -235,17 +257,16 @@ export async function lockDueOcspResponses(
   return rows.map(statusRow);
 }
 
-/** Counts a change that the CRL must show and tells listeners (NOTIFY is delivered at commit). */
-export async function markCrlStale(db: Db, caId: string, now: Date): Promise<void> {
-  await db
-    .updateTable('certificate_authorities')
-    .set((eb) => ({
-      crl_stale_since: eb.fn.coalesce('crl_stale_since', sql<Date>`${now}::timestamptz`),
-      crl_changes: sql<string>`crl_changes + 1`,
-    }))
-    .where('ca_id', '=', caId)
-    .execute();
-  await sql`SELECT pg_notify('crl_stale', ${caId})`.execute(db);
+/** Counts `changes` status changes that the CRL must show and tells listeners (NOTIFY is delivered at commit). */
+export async function markCrlStale(db: Db, caId: string, now: Date, changes = 1): Promise<void> {
+  await sql`
+    WITH marked AS (
+      UPDATE certificate_authorities
+      SET crl_stale_since = coalesce(crl_stale_since, ${now}::timestamptz), crl_changes = crl_changes + ${changes}
+      WHERE ca_id = ${caId}
+      RETURNING ca_id
+    )
+    SELECT pg_notify('crl_stale', ca_id) FROM marked`.execute(db);
 }
 
 export interface CrlState {

@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import type { Database } from '../schema.js';
 
 export type Sex = 'male' | 'female';
@@ -64,15 +64,36 @@ function factColumns(r: Resident) {
   };
 }
 
-export async function insertResident(db: Kysely<Database>, r: Resident): Promise<void> {
+/**
+ * Locks the existing rows of these residents, in resident-code order, until the transaction ends,
+ * and returns them. Taken first in a use case, before certificates, the CA row and the audit chain
+ * head, so that a batch chunk never waits for a resident while holding those: single requests and
+ * other batches cannot deadlock with it.
+ */
+export async function lockResidents(db: Kysely<Database>, residentCodes: string[]): Promise<Resident[]> {
+  if (residentCodes.length === 0) return [];
+  const rows = await db.selectFrom('residents').selectAll().where('resident_code', 'in', [...new Set(residentCodes)].sort()).orderBy('resident_code').forUpdate().execute();
+  return rows.map(toResident);
+}
+
+export async function insertResidents(db: Kysely<Database>, residents: Resident[]): Promise<void> {
+  if (residents.length === 0) return;
   await db
     .insertInto('residents')
-    .values({ resident_code: r.residentCode, registered_at: r.registeredAt, ...factColumns(r) })
+    .values(residents.map((r) => ({ resident_code: r.residentCode, registered_at: r.registeredAt, ...factColumns(r) })))
     .execute();
 }
 
-export async function updateResident(db: Kysely<Database>, r: Resident): Promise<void> {
-  await db.updateTable('residents').set(factColumns(r)).where('resident_code', '=', r.residentCode).execute();
+/** Writes the facts of each resident in one statement. */
+export async function updateResidents(db: Kysely<Database>, residents: Resident[]): Promise<void> {
+  if (residents.length === 0) return;
+  const rows = JSON.stringify(residents.map((r) => ({ resident_code: r.residentCode, ...factColumns(r), updated_at: r.updatedAt.toISOString() })));
+  await sql`
+    UPDATE residents r SET name = v.name, alias = v.alias, address = v.address, date_of_birth = v.date_of_birth, sex = v.sex,
+      adult_ward = v.adult_ward, stay_until = v.stay_until, status = v.status, residence = v.residence, updated_at = v.updated_at
+    FROM jsonb_to_recordset(${rows}::jsonb) AS v(resident_code text, name text, alias text, address text, date_of_birth date, sex text,
+      adult_ward boolean, stay_until date, status text, residence text, updated_at timestamptz)
+    WHERE r.resident_code = v.resident_code`.execute(db);
 }
 
 export interface StoredResidentEvent {
@@ -102,33 +123,34 @@ function toStoredEvent(row: {
   };
 }
 
-/**
- * Claims an event id in the caller's transaction; a concurrent claim of the same id waits for the
- * first to end. Returns the stored event when the id was already used.
- */
-export async function claimResidentEvent(db: Kysely<Database>, e: Omit<StoredResidentEvent, 'response'>): Promise<StoredResidentEvent | undefined> {
-  const inserted = await db
-    .insertInto('resident_events')
-    .values({
-      event_id: e.eventId,
-      resident_code: e.residentCode,
-      type: e.type,
-      effective_at: e.effectiveAt,
-      received_at: e.receivedAt,
-      data: JSON.stringify(e.data),
-      request_hash: e.requestHash,
-      response: 'null',
-    })
-    .onConflict((oc) => oc.column('event_id').doNothing())
-    .returning('event_id')
-    .executeTakeFirst();
-  if (inserted) return undefined;
-  const row = await db.selectFrom('resident_events').selectAll().where('event_id', '=', e.eventId).executeTakeFirstOrThrow();
-  return toStoredEvent(row);
+/** The stored events among these ids (one query for a whole chunk). */
+export async function findResidentEvents(db: Kysely<Database>, eventIds: string[]): Promise<Map<string, StoredResidentEvent>> {
+  if (eventIds.length === 0) return new Map();
+  const rows = await db.selectFrom('resident_events').selectAll().where('event_id', 'in', [...new Set(eventIds)]).execute();
+  return new Map(rows.map((r) => [r.event_id, toStoredEvent(r)]));
 }
 
-export async function storeResidentEventResponse(db: Kysely<Database>, eventId: string, response: unknown): Promise<void> {
-  await db.updateTable('resident_events').set({ response: JSON.stringify(response) }).where('event_id', '=', eventId).execute();
+/**
+ * Records applied events with their answers. An id recorded meanwhile by a concurrent transaction
+ * makes this wait for it and then fail with a unique violation (23505): the caller retries and
+ * finds the event stored.
+ */
+export async function insertResidentEvents(db: Kysely<Database>, events: StoredResidentEvent[]): Promise<void> {
+  for (let i = 0; i < events.length; i += 1000) {
+    await db
+      .insertInto('resident_events')
+      .values(events.slice(i, i + 1000).map((e) => ({
+        event_id: e.eventId,
+        resident_code: e.residentCode,
+        type: e.type,
+        effective_at: e.effectiveAt,
+        received_at: e.receivedAt,
+        data: JSON.stringify(e.data),
+        request_hash: e.requestHash,
+        response: JSON.stringify(e.response),
+      })))
+      .execute();
+  }
 }
 
 export async function listResidentEvents(
