@@ -39,11 +39,16 @@ export default fp(
         return c;
       },
     });
-    app.addHook('onResponse', async (request, reply) => {
-      duration.observe(
-        { method: request.method, route: request.routeOptions.url ?? 'unmatched', status_code: String(reply.statusCode) },
-        reply.elapsedTime / 1000,
-      );
+    // One labelled child per (method, route, status), looked up by a string key: prom-client would
+    // otherwise sort and join the label object on every observation.
+    const children = new Map<string, { observe(value: number): void }>();
+    app.addHook('onResponse', (request, reply, done) => {
+      const route = request.routeOptions.url ?? 'unmatched';
+      const key = `${request.method} ${reply.statusCode} ${route}`;
+      let child = children.get(key);
+      if (!child) children.set(key, (child = duration.labels(request.method, route, String(reply.statusCode))));
+      child.observe(reply.elapsedTime / 1000);
+      done();
     });
   },
   { name: 'metrics' },

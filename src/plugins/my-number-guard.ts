@@ -26,14 +26,16 @@ export function findMyNumber(value: unknown, path: string, depth = 0): string | 
 
 export default fp(
   async function myNumberGuard(app: FastifyInstance) {
-    app.addHook('preValidation', async (request) => {
+    app.addHook('preValidation', (request, _reply, done) => {
       const found =
         findMyNumber(request.params, 'params') ?? findMyNumber(request.query, 'query') ?? findMyNumber(request.body, 'body');
-      if (found) {
-        throw new Problem(422, 'myNumberNotAccepted', 'My Number not accepted',
-          `The value at ${found} looks like a My Number (個人番号), which this service never accepts or stores; use the resident code (宛名番号).`,
-          { errors: [{ path: found, message: 'My Number not accepted' }] });
+      if (!found) {
+        done();
+        return;
       }
+      done(new Problem(422, 'myNumberNotAccepted', 'My Number not accepted',
+          `The value at ${found} looks like a My Number (個人番号), which this service never accepts or stores; use the resident code (宛名番号).`,
+          { errors: [{ path: found, message: 'My Number not accepted' }] }));
     });
   },
   { name: 'my-number-guard' },

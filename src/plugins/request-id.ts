@@ -12,8 +12,9 @@ export function requestIdFrom(request: { headers: Record<string, unknown> }): st
 
 export default fp(
   async function requestId(app: FastifyInstance) {
-    app.addHook('onRequest', async (request: FastifyRequest, reply) => {
+    app.addHook('onRequest', (request: FastifyRequest, reply, done) => {
       reply.header('X-Request-Id', request.id);
+      done();
     });
   },
   { name: 'request-id' },
