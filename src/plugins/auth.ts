@@ -1,4 +1,4 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyRequest, onRequestAsyncHookHandler } from 'fastify';
 import fp from 'fastify-plugin';
 import { Problem } from '../problems.js';
 import { authenticate } from '../services/api-keys.js';
@@ -27,6 +27,30 @@ export function actorOf(request: FastifyRequest): Actor {
   return { keyId: request.principal?.keyId ?? null, requestId: request.id };
 }
 
+/** The onRequest hook of a route that needs `required`: a known, live API key with that scope (or admin). */
+const CHECKERS = new WeakSet<object>();
+function checkerFor(ctx: ServiceContext, required: Scope): onRequestAsyncHookHandler {
+  const check: onRequestAsyncHookHandler = async function authenticated(request, reply) {
+    const header = request.headers.authorization;
+    const match = header ? BEARER.exec(header) : null;
+    if (!match?.[1]) {
+      reply.header('WWW-Authenticate', 'Bearer realm="jpki-ward"');
+      throw new Problem(401, 'unauthorized', 'Authentication required', 'Send an API key as "Authorization: Bearer <key>".');
+    }
+    const principal = await authenticate(ctx, match[1]);
+    if (!principal) {
+      reply.header('WWW-Authenticate', 'Bearer realm="jpki-ward", error="invalid_token"');
+      throw new Problem(401, 'unauthorized', 'Authentication required', 'The API key is unknown, revoked or expired.');
+    }
+    if (!hasScope(principal, required)) {
+      throw new Problem(403, 'forbidden', 'Forbidden', `This API key lacks the scope ${required}.`, { requiredScope: required });
+    }
+    request.principal = principal;
+  };
+  CHECKERS.add(check);
+  return check;
+}
+
 /** Routes that plugins (Swagger UI) register themselves are public documentation. */
 const DOCUMENTATION = /^\/docs(\/|$)/;
 
@@ -50,7 +74,12 @@ export default fp(
         throw new Error(`route ${String(route.method)} ${route.url} has no auth decision (config.auth)`);
       }
       record(route.method, route.url, required);
-      if (required !== 'public' && route.schema) {
+      if (required === 'public') return;
+      // The check is a hook of the route itself, so public routes skip it and no request has to look
+      // its route's config up. (A HEAD route copied from its GET may already carry it.)
+      const hooks = route.onRequest === undefined ? [] : Array.isArray(route.onRequest) ? route.onRequest : [route.onRequest];
+      if (!hooks.some((h) => CHECKERS.has(h))) route.onRequest = [checkerFor(opts.ctx, required), ...hooks];
+      if (route.schema) {
         const scopeNote = `Requires an API key with scope \`${required}\`${required === 'admin' ? '' : ' (or admin)'}.`;
         route.schema = {
           ...route.schema,
@@ -58,26 +87,6 @@ export default fp(
           description: route.schema.description ? `${route.schema.description}\n\n${scopeNote}` : scopeNote,
         };
       }
-    });
-
-    app.addHook('onRequest', async (request, reply) => {
-      const required = request.routeOptions.config.auth;
-      if (!required || required === 'public') return;
-      const header = request.headers.authorization;
-      const match = header ? BEARER.exec(header) : null;
-      if (!match?.[1]) {
-        reply.header('WWW-Authenticate', 'Bearer realm="jpki-ward"');
-        throw new Problem(401, 'unauthorized', 'Authentication required', 'Send an API key as "Authorization: Bearer <key>".');
-      }
-      const principal = await authenticate(opts.ctx, match[1]);
-      if (!principal) {
-        reply.header('WWW-Authenticate', 'Bearer realm="jpki-ward", error="invalid_token"');
-        throw new Problem(401, 'unauthorized', 'Authentication required', 'The API key is unknown, revoked or expired.');
-      }
-      if (!hasScope(principal, required)) {
-        throw new Problem(403, 'forbidden', 'Forbidden', `This API key lacks the scope ${required}.`, { requiredScope: required });
-      }
-      request.principal = principal;
     });
   },
   { name: 'auth' },
