@@ -21,8 +21,15 @@ export function validatorCompiler(): FastifySchemaCompiler<unknown> {
   return ({ schema, httpPart }) => (httpPart === 'body' ? body : text).compile(schema as object);
 }
 
-/** A checker for JSON the service reads back from its own output (cursors): same formats, no coercion. */
+// One instance for every checker, made on first use: each Ajv compiles its meta-schemas when made,
+// and route modules create their checkers at import time (start-up).
+let checkers: Ajv | undefined;
+
+/** A checker for JSON the service reads back from its own output (cursors): same formats, no coercion. Compiled on first use. */
 export function jsonChecker<T>(schema: object): (value: unknown) => value is T {
-  const validate = ajv({ coerceTypes: false, useDefaults: false }).compile<T>(schema);
-  return (value: unknown): value is T => validate(value);
+  let validate: ((value: unknown) => boolean) | undefined;
+  return (value: unknown): value is T => {
+    validate ??= (checkers ??= ajv({ coerceTypes: false, useDefaults: false })).compile<T>(schema);
+    return validate(value);
+  };
 }
