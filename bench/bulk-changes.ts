@@ -76,14 +76,15 @@ try {
   const { spki } = await generateResidentKeyPair();
   const notAfter = new Date('2030-04-01T14:59:59Z');
   for (let from = 0; from < N; from += 500) {
+    // Concurrent within the transaction: statements queue on its connection while signatures run on the thread pool.
     await inTransaction(ctx, async (trx) => {
-      for (let i = from; i < Math.min(N, from + 500); i++) {
-        await issueCertificate(trx, ctx, {
+      const ids = Array.from({ length: Math.min(N, from + 500) - from }, (_, k) => from + k);
+      await Promise.all(ids.map((i) =>
+        issueCertificate(trx, ctx, {
           ca: 'signature', spki, notBefore: now, notAfter, expiresOn: '2030-04-01',
           basicFacts: { name: `一括 ${i}`, sex: 'male', dateOfBirth: '1980-04-01', address: `東京都新宿区旧${i}` },
           kind: 'signature', carrier: 'card', residentCode: `P${i}`, cardId: `card-P${i}`, deviceId: null, procedure: 'initial', cause: 'bench',
-        });
-      }
+        })));
     });
     if (from % 10_000 === 0) log(`issued ${from + 500}/${N}`);
   }

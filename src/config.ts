@@ -27,6 +27,7 @@ const EnvSchema = Type.Object({
   MAX_EVENT_LOOP_DELAY_MS: Type.Integer({ minimum: 0, default: 1000 }),
   DB_POOL_MAX: Type.Integer({ minimum: 1, maximum: 200, default: 10 }),
   DB_STATEMENT_TIMEOUT_MS: Type.Integer({ minimum: 100, default: 5000 }),
+  BATCH_PROGRESS_LOG_MS: Type.Integer({ minimum: 100, default: 5000 }),
   RESIDENT_CODE_PATTERN: Type.String({ minLength: 1, default: '^[0-9A-Za-z-]{1,20}$' }),
   FEB29_BIRTHDAY_IN_COMMON_YEAR: Type.Union([Type.Literal('02-28'), Type.Literal('03-01')], { default: '02-28' }),
   ALIAS_CHANGE_REVOKES_SIGNATURE: Bool,
@@ -64,6 +65,8 @@ export interface Config {
   rateLimit: { max: number; windowMs: number };
   maxEventLoopDelayMs: number;
   db: { poolMax: number; statementTimeoutMs: number };
+  /** How often a running NDJSON batch logs its progress. */
+  batchProgressLogMs: number;
   residentCodePattern: RegExp;
   policy: {
     feb29BirthdayInCommonYear: '02-28' | '03-01';
@@ -141,6 +144,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     rateLimit: { max: env.RATE_LIMIT_MAX, windowMs: env.RATE_LIMIT_WINDOW_MS },
     maxEventLoopDelayMs: env.MAX_EVENT_LOOP_DELAY_MS,
     db: { poolMax: env.DB_POOL_MAX, statementTimeoutMs: env.DB_STATEMENT_TIMEOUT_MS },
+    batchProgressLogMs: env.BATCH_PROGRESS_LOG_MS,
     residentCodePattern,
     policy: {
       feb29BirthdayInCommonYear: env.FEB29_BIRTHDAY_IN_COMMON_YEAR,

@@ -25,7 +25,7 @@ t.test(`SIGKILL in the middle of a ${LINES}-line batch, restart, replay: every e
     rmSync(dir, { recursive: true, force: true });
     await db.drop();
   });
-  const env = { DATABASE_URL: db.url, ADMIN_API_KEY: ADMIN_KEY, ENFORCE_OPENING_HOURS: 'false', LOG_LEVEL: 'info', NODE_ENV: 'development', MAX_EVENT_LOOP_DELAY_MS: '0', RATE_LIMIT_MAX: '0' };
+  const env = { DATABASE_URL: db.url, ADMIN_API_KEY: ADMIN_KEY, ENFORCE_OPENING_HOURS: 'false', LOG_LEVEL: 'info', NODE_ENV: 'development', MAX_EVENT_LOOP_DELAY_MS: '0', RATE_LIMIT_MAX: '0', BATCH_PROGRESS_LOG_MS: '200' };
 
   // Holders of signature certificates, made through the service in-process (same database, same CAs).
   const today = jstToday();
