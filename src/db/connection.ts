@@ -20,7 +20,24 @@ class QuietClient extends pg.Client {
   constructor(config?: string | pg.ClientConfig) {
     super(config);
     this.on('error', () => {});
+    // Kysely sends text and values; a text registered by preparedStatement() goes as a named
+    // statement instead, which PostgreSQL parses and plans once per connection.
+    const query = this.query.bind(this) as (config: unknown, values?: unknown, callback?: unknown) => unknown;
+    this.query = ((config: unknown, values?: unknown, callback?: unknown) => {
+      const name = typeof config === 'string' && Array.isArray(values) && callback === undefined ? preparedNames.get(config) : undefined;
+      return name ? query({ name, text: config, values }) : query(config, values, callback);
+    }) as typeof this.query;
   }
+}
+
+const preparedNames = new Map<string, string>();
+
+/**
+ * Runs this SQL text as a named prepared statement on PostgreSQL (on PGlite it stays a plain
+ * query). For fixed hot-path queries only: each connection keeps every statement it has prepared.
+ */
+export function preparedStatement(sqlText: string): void {
+  if (!preparedNames.has(sqlText)) preparedNames.set(sqlText, `jpki_ward_${preparedNames.size + 1}`);
 }
 
 export interface DbOptions {
