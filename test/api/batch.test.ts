@@ -150,3 +150,60 @@ t.test('more lines than BATCH_MAX_LINES: 413 before anything is applied; the bod
   const noScope = await h.request({ method: 'POST', url: '/v1/resident-events/batch', headers: NDJSON, payload: five, auth: null });
   t.equal(noScope.statusCode, 401);
 });
+
+t.test('one chunk holding a resident’s whole story decides each line as single events would, in order', async (t) => {
+  const h = await testApp(t);
+  const s = lifecycle(h);
+  await s.setClock(JST('2026-01-15T10:00:00'));
+  const holder = async (code: string) => {
+    await s.register(code, { name: '物語 一郎', address: '東京都新宿区西新宿1', dateOfBirth: '1980-04-01', sex: 'male' });
+    const { card } = await s.card(code, '2026-01-15', JST('2026-01-15T09:30:00'));
+    await s.issue(card.cardId, 'userAuthentication', JST('2026-01-15T10:00:00'));
+    await s.issue(card.cardId, 'signature', JST('2026-01-15T10:00:00'));
+    return card.cardId as string;
+  };
+  const at = JST('2026-01-15T09:00:00');
+  const story = (code: string) => [
+    { eventId: `${code}-move`, residentCode: code, type: 'addressChanged', effectiveAt: at, data: { address: '東京都新宿区四谷1' } },
+    { eventId: `${code}-move`, residentCode: code, type: 'addressChanged', effectiveAt: at, data: { address: '東京都新宿区四谷1' } },
+    { eventId: `${code}-move`, residentCode: code, type: 'addressChanged', effectiveAt: at, data: { address: '東京都新宿区四谷2' } },
+    { eventId: `${code}-name`, residentCode: code, type: 'nameChanged', effectiveAt: at, data: { name: '物語 次郎' } },
+    { eventId: `${code}-ahead`, residentCode: code, type: 'nameChanged', effectiveAt: JST('2026-01-18T09:00:00'), data: { name: '未来 太郎' } },
+    { eventId: `${code}-died`, residentCode: code, type: 'died', effectiveAt: at },
+    { eventId: `${code}-late`, residentCode: code, type: 'addressChanged', effectiveAt: at, data: { address: '東京都新宿区高田馬場1' } },
+    { eventId: `${code}-new`, residentCode: `${code}N`, type: 'registered', effectiveAt: at, data: { name: '新規 花子', address: '東京都新宿区1', dateOfBirth: '2000-02-29', sex: 'female' } },
+    { eventId: `${code}-new-move`, residentCode: `${code}N`, type: 'addressChanged', effectiveAt: at, data: { address: '東京都新宿区2' } },
+    { eventId: `${code}-new-again`, residentCode: `${code}N`, type: 'registered', effectiveAt: at, data: { name: '新規 花子', address: '東京都新宿区1', dateOfBirth: '2000-02-29', sex: 'female' } },
+  ];
+  const batchCard = await holder('SB');
+  const singleCard = await holder('SS');
+
+  const batch = parse((await h.request({ method: 'POST', url: '/v1/resident-events/batch', headers: NDJSON, payload: `${story('SB').map((e) => JSON.stringify(e)).join('\n')}\n` })).body);
+  const singles = [];
+  for (const e of story('SS')) singles.push(await h.request({ method: 'POST', url: '/v1/resident-events', payload: e }));
+
+  const shape = (status: number, body: any, code: string) => ({
+    status,
+    problem: body.type ?? null,
+    revoked: (body.revoked ?? []).map((r: any) => `${r.kind}:${r.status}:${r.reason}`).sort(),
+    first: body.eventId ? body.eventId.replace(code, '') : null,
+  });
+  t.same(batch.map((a: any) => shape(a.status, a.result ?? a.problem, 'SB')), singles.map((r) => shape(r.statusCode, r.json(), 'SS')), 'the same statuses, problems and revocations line by line');
+  t.same(batch.map((a: any) => a.status), [201, 200, 422, 201, 422, 201, 409, 201, 201, 409]);
+  t.same(batch[1].result, batch[0].result, 'a repeated line answers with the first answer');
+
+  const facts = async (code: string) => {
+    const r = (await h.request({ method: 'GET', url: `/v1/residents/${code}` })).json();
+    return { name: r.name, address: r.address, status: r.status };
+  };
+  t.same(await facts('SB'), await facts('SS'), 'same facts in the end');
+  t.same(await facts('SB'), { name: '物語 次郎', address: '東京都新宿区四谷1', status: 'deceased' });
+  t.same(await facts('SBN'), await facts('SSN'));
+  const certs = async (code: string) => ((await h.request({ method: 'GET', url: `/v1/residents/${code}/certificates` })).json().items as any[])
+    .map((c) => `${c.kind}:${c.status}:${c.revocation?.reason}`).sort();
+  t.same(await certs('SB'), await certs('SS'), 'same certificate statuses and reasons');
+  const card = async (id: string) => (await h.app.ctx.db.selectFrom('cards').select('status').where('card_id', '=', id).executeTakeFirstOrThrow()).status;
+  t.equal(await card(batchCard), await card(singleCard), 'the card lapsed alike');
+  const report = await h.request({ method: 'GET', url: '/v1/pki/consistency?regenerate=true' });
+  t.equal(report.json().consistent, true);
+});
