@@ -295,14 +295,17 @@ export async function regenerateCrl(ctx: ServiceContext, caId: CaId, opts: { onl
 
 /**
  * Regenerates the CRL of every CA that is marked stale, has none yet, or whose latest CRL is past
- * half its validity. Tests call it directly; the maintenance loop calls it on NOTIFY and on a poll.
+ * half its validity; returns how many it published. Tests call it directly; the maintenance loop calls
+ * it on NOTIFY and on a poll.
  */
-export async function regenerateStaleCrls(ctx: ServiceContext): Promise<void> {
+export async function regenerateStaleCrls(ctx: ServiceContext): Promise<number> {
   const now = ctx.clock.now();
+  let published = 0;
   for (const state of await repo.crlStates(ctx.db)) {
     if (!ctx.cas.find(state.caId) || !crlDue(state, now)) continue;
-    await regenerateCrl(ctx, state.caId as CaId, { onlyIfDue: true });
+    if (await regenerateCrl(ctx, state.caId as CaId, { onlyIfDue: true })) published++;
   }
+  return published;
 }
 
 /** Publishes a first CRL for any CA that has none (start-up), leaving other work to maintenance. */

@@ -1,7 +1,9 @@
 // Background PKI work, safe to run in every replica:
 // - CRLs: regenerated promptly after status changes. changeCertificateStatus sends
 //   NOTIFY crl_stale in its transaction (delivered at commit); notifications are
-//   debounced so that a burst gives one regeneration. A poll every few seconds is the
+//   debounced so that a burst gives one regeneration, and regenerations are paced
+//   by their own cost (see crlPacing), so that a long bulk batch revoking
+//   continuously does not spend its CPU rebuilding an ever larger CRL. A poll every few seconds is the
 //   safety net (a lost notification, a change made while no process listened) and
 //   also republishes each CRL at half its validity.
 // - OCSP: stored answers re-signed at half-life, and after a responder renewal.
@@ -28,6 +30,13 @@ export interface PkiMaintenanceOptions {
   debounceMs?: number;
   /** Most OCSP answers re-signed per run, so one run stays short (default 5000; more follow at once). */
   ocspBatchLimit?: number;
+  /**
+   * After a CRL regeneration that took d ms, the next waits until d × crlPacing ms have passed (default
+   * 9: CRL building takes at most about a tenth of the time). Small CRLs are back within the debounce;
+   * a CRL of a million entries (~8 s to build) follows a continuous stream of revocations about every
+   * 80 s. OCSP answers are signed with each status change and are never paced.
+   */
+  crlPacing?: number;
 }
 
 export interface PkiMaintenance {
@@ -40,6 +49,9 @@ export function startPkiMaintenance(ctx: ServiceContext, options: PkiMaintenance
   const pollMs = options.pollMs ?? 5000;
   const debounceMs = options.debounceMs ?? 200;
   const ocspLimit = options.ocspBatchLimit ?? 5000;
+  const crlPacing = options.crlPacing ?? 9;
+  // performance.now() times: pacing measures elapsed time, not the service clock (which tests move).
+  let crlNotBefore = 0;
   let conn: MaintenanceConnection | undefined;
   let stopped = false;
   let running: Promise<void> | null = null;
@@ -77,7 +89,17 @@ export function startPkiMaintenance(ctx: ServiceContext, options: PkiMaintenance
       await reloadResponders(ctx);
       await underLock(c, LOCK.responders, () => renewRespondersIfDue(ctx));
     }
-    await underLock(c, LOCK.crl, () => regenerateStaleCrls(ctx));
+    const wait = crlNotBefore - performance.now();
+    if (wait > 0) {
+      request('crl', wait);
+    } else {
+      const started = performance.now();
+      let published = 0;
+      await underLock(c, LOCK.crl, async () => {
+        published = await regenerateStaleCrls(ctx);
+      });
+      if (published > 0) crlNotBefore = performance.now() + crlPacing * (performance.now() - started);
+    }
     if (all) {
       await underLock(c, LOCK.ocsp, async () => {
         const n = await refreshOcspResponses(ctx, { limit: ocspLimit });
@@ -105,7 +127,7 @@ export function startPkiMaintenance(ctx: ServiceContext, options: PkiMaintenance
     return running;
   }
 
-  function request(kind: 'crl' | 'all'): void {
+  function request(kind: 'crl' | 'all', delayMs = debounceMs): void {
     if (stopped) return;
     if (kind === 'all') {
       want.all = true;
@@ -118,7 +140,7 @@ export function startPkiMaintenance(ctx: ServiceContext, options: PkiMaintenance
       crlTimer = undefined;
       want.crl = true;
       void drain();
-    }, debounceMs);
+    }, Math.max(delayMs, crlNotBefore - performance.now()));
   }
 
   function poll(): void {
@@ -134,6 +156,7 @@ export function startPkiMaintenance(ctx: ServiceContext, options: PkiMaintenance
 
   return {
     async runNow() {
+      crlNotBefore = 0;
       want.all = true;
       await running;
       await drain();

@@ -145,3 +145,32 @@ t.test('staleness lives in the database: changes made while nothing runs give on
   t.equal(Number(after.crl_number), before + 1, 'one regeneration for ten changes');
   t.equal(after.entry_count, 10);
 });
+
+t.test('CRL regenerations are paced by their cost: within the pause a change waits, runNow does not', async (t) => {
+  const db = await createTestDatabase();
+  t.teardown(() => db.drop());
+  const { app: a } = await app(t, db.url, false);
+  const ctx = a.ctx;
+  const resident = await insertResident(a);
+  const spki = (await generateResidentKeyPair()).spki;
+  const [first, second] = [await issue(a, 'userAuthentication', spki, resident), await issue(a, 'userAuthentication', spki, resident)];
+  const handle = await openTestDatabase(db.url);
+  t.teardown(() => handle.close());
+  // An enormous pacing factor: after one regeneration, the next waits (for the test) indefinitely.
+  const maintenance = startPkiMaintenance(ctx, { database: handle, pollMs: 60_000, debounceMs: 20, crlPacing: 1e9 });
+  t.teardown(() => maintenance.stop());
+  const stale = async () => (await ctx.db.selectFrom('certificate_authorities').select('crl_stale_since').where('ca_id', '=', 'userAuthentication').executeTakeFirstOrThrow()).crl_stale_since;
+  const revoke = (serial: string) => inTransaction(ctx, (trx) => changeCertificateStatus(trx, ctx, { serial, status: 'revoked', reason: 'cessationOfOperation', effectiveAt: ctx.clock.now(), cause: 'pacing' }));
+
+  await maintenance.runNow();
+  await revoke(first.serial);
+  await maintenance.runNow();
+  t.equal(await stale(), null, 'a regeneration, which starts the pause');
+  await revoke(second.serial);
+  await new Promise((r) => setTimeout(r, 1500));
+  t.not(await stale(), null, 'the next change waits for the pacing pause (the OCSP answer is already signed)');
+  const ocsp = await ctx.db.selectFrom('ocsp_responses').select('status').where('serial', '=', second.serial).executeTakeFirstOrThrow();
+  t.equal(ocsp.status, 'revoked');
+  await maintenance.runNow();
+  t.equal(await stale(), null, 'runNow regenerates at once');
+});
