@@ -1,7 +1,6 @@
 import { once } from 'node:events';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { PassThrough, type Readable } from 'node:stream';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
@@ -11,6 +10,7 @@ import { Problem, problemType } from '../problems.js';
 import type { ServiceContext } from '../services/context.js';
 import { applyResidentEventBatch, type BatchItem, type BatchLineResult } from '../services/resident-batches.js';
 import { RESIDENT_EVENT_TYPES, type ResidentEventInput } from '../services/residents.js';
+import { makeSpoolDir, sweepOrphanedSpoolDirs } from './batch-spool.js';
 import { residentEventSchema } from './residents.js';
 import { responses } from './schemas.js';
 
@@ -137,6 +137,9 @@ const residentBatches: FastifyPluginAsyncTypebox<{ ctx: ServiceContext }> = asyn
   // The raw stream, not buffered: BODY_LIMIT_BYTES does not apply; BATCH_MAX_LINES does (spool()).
   app.addContentTypeParser('application/x-ndjson', (_request, payload, done) => done(null, new NdjsonBody(payload)));
 
+  const swept = await sweepOrphanedSpoolDirs();
+  if (swept > 0) ctx.log.info({ swept }, 'removed batch spool directories left by processes that died');
+
   const schema = residentEventSchema(ctx.config.residentCodePattern.source);
   type Validate = ((value: unknown) => boolean) & { errors?: AjvLikeError[] | null };
   let validate: Validate | undefined;
@@ -168,7 +171,7 @@ const residentBatches: FastifyPluginAsyncTypebox<{ ctx: ServiceContext }> = asyn
       throw new Problem(415, 'unsupportedMediaType', 'Unsupported media type', 'Send the events as application/x-ndjson, one JSON event per line.');
     }
     validate ??= app.validatorCompiler!({ schema, method: 'POST', url: '/v1/resident-events', httpPart: 'body' }) as unknown as Validate;
-    const dir = await mkdtemp(path.join(tmpdir(), 'jpki-batch-'));
+    const dir = await makeSpoolDir();
     const file = path.join(dir, 'body.ndjson');
     const cleanup = () => rm(dir, { recursive: true, force: true });
     let lines: number;
