@@ -25,8 +25,22 @@ export function headerSize(len: number): number {
 export function tlv(tag: number, ...content: Bytes[]): Buffer {
   let len = 0;
   for (const c of content) len += c.length;
-  // One copy: header and content concatenated together.
-  return Buffer.concat([Buffer.from([tag]), lengthOf(len), ...content], headerSize(len) + len);
+  // One allocation, header written in place, each content copied once (OCSP pre-signing encodes
+  // hundreds of responses per batch chunk: the small header buffers showed in its profile).
+  const head = headerSize(len);
+  const out = Buffer.allocUnsafe(head + len);
+  out[0] = tag;
+  if (head === 2) out[1] = len;
+  else {
+    out[1] = 0x80 | (head - 2);
+    for (let i = head - 1, n = len; i >= 2; i--, n = Math.floor(n / 256)) out[i] = n & 0xff;
+  }
+  let at = head;
+  for (const c of content) {
+    out.set(c, at);
+    at += c.length;
+  }
+  return out;
 }
 
 /**
@@ -57,7 +71,19 @@ export function printable(s: string): Buffer {
   return tlv(0x13, Buffer.from(s, 'ascii'));
 }
 
+const oidCache = new Map<string, Buffer>();
+
+/** Encoded once per OID string; callers only ever copy the bytes into larger structures. */
 export function oid(dotted: string): Buffer {
+  let encoded = oidCache.get(dotted);
+  if (!encoded) {
+    encoded = encodeOid(dotted);
+    oidCache.set(dotted, encoded);
+  }
+  return encoded;
+}
+
+function encodeOid(dotted: string): Buffer {
   const parts = dotted.split('.').map((p) => BigInt(p));
   if (parts.length < 2) throw new Error(`bad OID ${dotted}`);
   const arcs = [parts[0]! * 40n + parts[1]!, ...parts.slice(2)];

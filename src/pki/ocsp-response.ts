@@ -50,8 +50,6 @@ export interface OcspResponseInput {
   producedAt?: Date;
 }
 
-const HASH_OID: Record<OcspHash, string> = { sha1: OID.sha1, sha256: OID.sha256 };
-
 function certStatus(s: OcspCertStatus): Buffer {
   switch (s.status) {
     case 'good':
@@ -67,6 +65,20 @@ function certStatus(s: OcspCertStatus): Buffer {
   }
 }
 
+// What every response of one responder shares, encoded once: responderID and the certs field
+// (the ~1 KB responder certificate each response ends with).
+const responderParts = new WeakMap<OcspResponder, { responderId: Buffer; certs: Buffer; algId: Buffer }>();
+function partsOf(responder: OcspResponder) {
+  let parts = responderParts.get(responder);
+  if (!parts) {
+    parts = { responderId: ctx(2, octets(responder.keyId)), certs: ctx(0, seq(responder.certificate)), algId: signatureAlgorithmFor(responder.privateKey) };
+    responderParts.set(responder, parts);
+  }
+  return parts;
+}
+const HASH_ALGORITHM: Record<OcspHash, Buffer> = { sha1: algorithm(OID.sha1, NULL), sha256: algorithm(OID.sha256, NULL) };
+const SUCCESSFUL = enumerated(0);
+
 /** A successful OCSPResponse (DER) for one certificate, CertID hashed with `hashAlgorithm`. */
 export async function buildOcspResponse(input: OcspResponseInput & { hashAlgorithm: OcspHash }): Promise<Buffer> {
   const thisUpdate = truncateToSeconds(input.thisUpdate);
@@ -74,17 +86,17 @@ export async function buildOcspResponse(input: OcspResponseInput & { hashAlgorit
   if (!(nextUpdate > thisUpdate)) throw new PkiError('invalidArgument', 'nextUpdate must be after thisUpdate');
   const h = input.hashAlgorithm;
   const certId = seq(
-    algorithm(HASH_OID[h], NULL),
+    HASH_ALGORITHM[h],
     octets(input.issuer.nameHash[h]),
     octets(input.issuer.keyHash[h]),
     integerFromBytes(serialBytes(input.serial)),
   );
   const single = seq(certId, certStatus(input.status), generalizedTime(thisUpdate), ctx(0, generalizedTime(nextUpdate)));
   // version left out (DEFAULT v1 must not be encoded); responderID [2] byKey.
-  const responseData = seq(ctx(2, octets(input.responder.keyId)), generalizedTime(truncateToSeconds(input.producedAt ?? thisUpdate)), seq(single));
-  const algId = signatureAlgorithmFor(input.responder.privateKey);
-  const basic = seq(...(await signTbs(responseData, input.responder.privateKey, algId)), ctx(0, seq(input.responder.certificate)));
-  return seq(enumerated(0), ctx(0, seq(oid(OID.ocspBasic), octets(basic))));
+  const { responderId, certs, algId } = partsOf(input.responder);
+  const responseData = seq(responderId, generalizedTime(truncateToSeconds(input.producedAt ?? thisUpdate)), seq(single));
+  const basic = seq(...(await signTbs(responseData, input.responder.privateKey, algId)), certs);
+  return seq(SUCCESSFUL, ctx(0, seq(oid(OID.ocspBasic), octets(basic))));
 }
 
 /** Both CertID variants (SHA-1 and SHA-256) at once: what the service stores per status change. */
