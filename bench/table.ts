@@ -8,5 +8,5 @@ console.log('|---|---|---|---|---|');
 for (const r of rows) {
   const { label, ...baseline } = r.baseline;
   const fmt = (o: Record<string, unknown>) => Object.entries(o).filter(([k]) => k !== 'targets').map(([k, v]) => `${k} ${typeof v === 'object' ? JSON.stringify(v) : v}`).join(', ');
-  console.log(`| ${r.name}${r.quick ? ' (quick)' : ''} | ${label}: ${fmt(baseline)} | ${fmt(r.ours)} | ${r.ratio ?? '—'} (${r.ratioMeaning}) | ${r.date.slice(0, 10)} |`);
+  console.log(`| ${r.name}${r.quick ? ' (quick)' : ''} | ${label}: ${fmt(baseline)} | ${fmt(r.ours)} | ${r.ratios ? Object.entries(r.ratios).map(([k, v]) => `${v ?? '—'} vs ${k}`).join(', ') : r.ratio ?? '—'} (${r.ratioMeaning}) | ${r.date.slice(0, 10)} |`);
 }

@@ -9,6 +9,8 @@ export interface BenchResult {
   ours: Record<string, unknown>;
   /** ours / baseline on the headline figure; what "better" means is in `ratioMeaning`. */
   ratio: number | null;
+  /** With more than one baseline: the ratio against each (`ratio` is the headline one). */
+  ratios?: Record<string, number | null>;
   ratioMeaning: string;
   quick?: boolean;
   /** Anything else worth keeping (per-size rounds, set-up, machine load); not shown in the table. */
