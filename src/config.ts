@@ -28,6 +28,7 @@ const EnvSchema = Type.Object({
   DB_POOL_MAX: Type.Integer({ minimum: 1, maximum: 200, default: 10 }),
   DB_STATEMENT_TIMEOUT_MS: Type.Integer({ minimum: 100, default: 5000 }),
   BATCH_PROGRESS_LOG_MS: Type.Integer({ minimum: 100, default: 5000 }),
+  OCSP_CACHE_MAX_ENTRIES: Type.Integer({ minimum: 0, default: 100_000 }),
   RESIDENT_CODE_PATTERN: Type.String({ minLength: 1, default: '^[0-9A-Za-z-]{1,20}$' }),
   FEB29_BIRTHDAY_IN_COMMON_YEAR: Type.Union([Type.Literal('02-28'), Type.Literal('03-01')], { default: '02-28' }),
   ALIAS_CHANGE_REVOKES_SIGNATURE: Bool,
@@ -67,6 +68,8 @@ export interface Config {
   db: { poolMax: number; statementTimeoutMs: number };
   /** How often a running NDJSON batch logs its progress. */
   batchProgressLogMs: number;
+  /** Pre-signed OCSP answers kept in memory (src/services/ocsp-cache.ts); 0 turns the cache off. */
+  ocspCacheMaxEntries: number;
   residentCodePattern: RegExp;
   policy: {
     feb29BirthdayInCommonYear: '02-28' | '03-01';
@@ -145,6 +148,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     maxEventLoopDelayMs: env.MAX_EVENT_LOOP_DELAY_MS,
     db: { poolMax: env.DB_POOL_MAX, statementTimeoutMs: env.DB_STATEMENT_TIMEOUT_MS },
     batchProgressLogMs: env.BATCH_PROGRESS_LOG_MS,
+    ocspCacheMaxEntries: env.OCSP_CACHE_MAX_ENTRIES,
     residentCodePattern,
     policy: {
       feb29BirthdayInCommonYear: env.FEB29_BIRTHDAY_IN_COMMON_YEAR,

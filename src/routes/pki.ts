@@ -3,7 +3,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyReply } from 'fastify';
 import { Problem } from '../problems.js';
 import type { ServiceContext } from '../services/context.js';
-import { answerOcsp, answerOcspGet, caCertificate, latestCrl, verifyPresentedCertificate, type OcspAnswer } from '../services/pki-distribution.js';
+import { answerOcsp, answerOcspGet, caCertificate, latestCrl, ocspEtag, startOcspAnswerCache, verifyPresentedCertificate, type OcspAnswer } from '../services/pki-distribution.js';
 import { Instant, publicResponses, responses } from './schemas.js';
 
 /** Largest OCSP request accepted: one CertID with a nonce is ~100 bytes; a signed request a few KB. */
@@ -31,23 +31,28 @@ const VerifyResult = Type.Object({
   invalidityDate: Type.Optional(Instant),
 });
 
-function ocspHeaders(reply: FastifyReply, answer: OcspAnswer, now: Date, cacheable: boolean): void {
+/** Headers of an OCSP answer; `now` only for a cacheable (GET) one, which gets validators (its ETag is returned). */
+function ocspHeaders(reply: FastifyReply, answer: OcspAnswer, now: (() => Date) | null): string | undefined {
   reply.type('application/ocsp-response');
-  if (cacheable && answer.responseStatus === 'successful' && answer.nextUpdate && answer.thisUpdate && answer.etag) {
+  if (now && answer.responseStatus === 'successful' && answer.nextUpdate && answer.thisUpdate) {
+    const etag = ocspEtag(answer);
     // RFC 5019 §6.2: cache no longer than nextUpdate.
-    const maxAge = Math.max(0, Math.floor((answer.nextUpdate.getTime() - now.getTime()) / 1000));
+    const maxAge = Math.max(0, Math.floor((answer.nextUpdate.getTime() - now().getTime()) / 1000));
     reply.header('Cache-Control', `public, max-age=${maxAge}, no-transform, must-revalidate`);
-    reply.header('ETag', answer.etag);
+    reply.header('ETag', etag);
     reply.header('Last-Modified', answer.thisUpdate.toUTCString());
     reply.header('Expires', answer.nextUpdate.toUTCString());
-  } else {
-    reply.header('Cache-Control', 'no-store');
+    return etag;
   }
+  reply.header('Cache-Control', 'no-store');
+  return undefined;
 }
 
 const pki: FastifyPluginAsyncTypebox<{ ctx: ServiceContext }> = async (app, { ctx }) => {
   // Raw DER bodies; this plugin's scope only.
   app.addContentTypeParser('application/ocsp-request', { parseAs: 'buffer', bodyLimit: OCSP_REQUEST_LIMIT_BYTES }, (_request, body, done) => done(null, body));
+  // Stored OCSP answers in memory, filled as soon as this process listens for their changes.
+  startOcspAnswerCache(ctx);
 
   app.get('/pki/:ca/ca.crt', {
     config: { auth: 'public' },
@@ -113,8 +118,8 @@ const pki: FastifyPluginAsyncTypebox<{ ctx: ServiceContext }> = async (app, { ct
     const body = request.body as unknown;
     if (!Buffer.isBuffer(body)) throw new Problem(415, 'unsupportedMediaType', 'Unsupported media type', 'Send the DER OCSPRequest as application/ocsp-request.');
     const answer = await answerOcsp(ctx, request.params.ca, body);
-    ocspHeaders(reply, answer, ctx.clock.now(), false);
-    return reply.send(Buffer.from(answer.der));
+    ocspHeaders(reply, answer, null);
+    return reply.send(answer.der);
   });
 
   app.get('/pki/:ca/ocsp/*', {
@@ -133,9 +138,9 @@ const pki: FastifyPluginAsyncTypebox<{ ctx: ServiceContext }> = async (app, { ct
     const at = raw.indexOf(marker);
     const segment = at >= 0 ? raw.slice(at + marker.length).split('?')[0]! : '';
     const answer = await answerOcspGet(ctx, request.params.ca, segment);
-    ocspHeaders(reply, answer, ctx.clock.now(), true);
-    if (answer.etag && request.headers['if-none-match'] === answer.etag) return reply.code(304).send();
-    return reply.send(Buffer.from(answer.der));
+    const etag = ocspHeaders(reply, answer, () => ctx.clock.now());
+    if (etag && request.headers['if-none-match'] === etag) return reply.code(304).send();
+    return reply.send(answer.der);
   });
 
   app.post('/v1/certificates/verify', {

@@ -12,7 +12,7 @@ import type { DbHandle } from '../db/connection.js';
 import { openMaintenanceConnection, type MaintenanceConnection } from '../db/maintenance-connection.js';
 import type { ServiceContext } from './context.js';
 
-export const CACHE_CHANNELS = ['api_keys_changed'] as const;
+export const CACHE_CHANNELS = ['api_keys_changed', 'ocsp_responses_changed'] as const;
 export type CacheChannel = (typeof CACHE_CHANNELS)[number];
 
 export class CacheBus {
@@ -24,17 +24,22 @@ export class CacheBus {
   }
   /** Bumped on every invalidation; a read stores its answer only if this did not move meanwhile. */
   generation = 0;
-  private readonly handlers = new Map<CacheChannel, Set<() => void>>();
+  private readonly handlers = new Map<CacheChannel, Set<(payload: string) => void>>();
 
-  on(channel: CacheChannel, handler: () => void): void {
+  /** `payload`: what the NOTIFY carried (e.g. the serials that changed); empty means everything. */
+  on(channel: CacheChannel, handler: (payload: string) => void): void {
     let set = this.handlers.get(channel);
     if (!set) this.handlers.set(channel, (set = new Set()));
     set.add(handler);
   }
 
-  invalidate(channel: CacheChannel): void {
+  off(channel: CacheChannel, handler: (payload: string) => void): void {
+    this.handlers.get(channel)?.delete(handler);
+  }
+
+  invalidate(channel: CacheChannel, payload = ''): void {
     this.generation++;
-    for (const h of this.handlers.get(channel) ?? []) h();
+    for (const h of this.handlers.get(channel) ?? []) h(payload);
   }
 
   invalidateAll(): void {
@@ -102,7 +107,7 @@ export function startCacheInvalidation(ctx: ServiceContext, database: DbHandle):
   const connect = async () => {
     try {
       const fresh = await openMaintenanceConnection(database);
-      for (const channel of CACHE_CHANNELS) await fresh.listen(channel, () => bus.invalidate(channel));
+      for (const channel of CACHE_CHANNELS) await fresh.listen(channel, (payload) => bus.invalidate(channel, payload));
       if (stopped) {
         await fresh.close();
         return;

@@ -21,6 +21,7 @@ import {
 import { conflict, notFound } from '../problems.js';
 import type { LoadedCa } from './certificate-authority.js';
 import { inTransaction, type ServiceContext, type Tx } from './context.js';
+import { ocspAnswersChanging } from './ocsp-cache.js';
 
 export type { RevocationReason } from '../pki/index.js';
 
@@ -102,7 +103,10 @@ function signOcspResponses(ctx: ServiceContext, rows: OcspSubject[], now: Date):
 
 /** Signs both CertID variants for each certificate and stores them (replacing earlier ones). */
 export async function storeOcspResponses(db: Tx | ServiceContext['db'], ctx: ServiceContext, rows: OcspSubject[], now: Date): Promise<void> {
-  await repo.upsertOcspResponses(db, await signOcspResponses(ctx, rows, now));
+  const signed = await signOcspResponses(ctx, rows, now);
+  // This process stops answering these serials from memory until the commit's NOTIFY comes back.
+  ocspAnswersChanging(ctx, rows.map((r) => r.serial));
+  await repo.upsertOcspResponses(db, signed);
 }
 
 /**
@@ -198,7 +202,9 @@ export async function changeCertificateStatuses(trx: Tx, ctx: ServiceContext, ch
   signing.catch(() => undefined); // awaited below; a write failing first must not leave it unhandled
   await repo.updateCertificateStatuses(trx, changed.map((r) => ({ serial: r.serial, status: r.status, reason: r.revocationReason!, revokedAt: now, invalidityDate: r.invalidityDate! })));
   await repo.insertStatusChanges(trx, history);
-  await repo.upsertOcspResponses(trx, await signing);
+  const signed = await signing;
+  ocspAnswersChanging(ctx, changed.map((r) => r.serial));
+  await repo.upsertOcspResponses(trx, signed);
   for (const caId of new Set(changed.map((r) => r.caId))) await repo.markCrlStale(trx, caId, now, changed.filter((r) => r.caId === caId).length);
 }
 

@@ -16,8 +16,10 @@ import {
   type OcspErrorStatus,
 } from '../pki/index.js';
 import { notFound, Problem } from '../problems.js';
+import { cacheBus } from './cache-invalidation.js';
 import type { LoadedCa } from './certificate-authority.js';
 import type { ServiceContext } from './context.js';
+import { ocspCache, type CachedAnswer } from './ocsp-cache.js';
 
 const HOUR = 3_600_000;
 
@@ -59,35 +61,57 @@ export async function latestCrl(ctx: ServiceContext, ca: string): Promise<Publis
 }
 
 export interface OcspAnswer {
-  der: Uint8Array;
+  der: Buffer;
   /** successful, or the OCSP error status (still HTTP 200: the error is in the OCSP bytes). */
   responseStatus: 'successful' | OcspErrorStatus;
   /** For successful answers: the validity window (cache headers). */
   thisUpdate?: Date;
   nextUpdate?: Date;
-  /** Strong validator for GET (SHA-1 of the bytes). */
-  etag?: string;
 }
 
 const errorAnswer = (status: OcspErrorStatus): OcspAnswer => ({ der: ocspErrorResponse(status), responseStatus: status });
 
-// `unknown` answers signed on the request path, kept until half their (short) life.
+// `unknown` answers signed on the request path, kept until half their (short) life, and dropped
+// when an answer for that serial is stored (it was issued meanwhile).
 const UNKNOWN_CACHE_MAX = 10_000;
 const UNKNOWN_VALIDITY_MS = HOUR;
-const unknownCache = new Map<string, { der: Buffer; thisUpdate: Date; nextUpdate: Date }>();
+const unknownCache = new Map<string, { der: Buffer; thisUpdate: Date; nextUpdate: Date; responderKeyId: Buffer }>();
+const unknownKey = (caId: string, hash: 'sha1' | 'sha256', serial: string) => `${serial}|${caId}|${hash}`;
+
+function dropUnknown(serial: string): void {
+  if (unknownCache.size === 0) return;
+  if (serial === '') return unknownCache.clear();
+  for (const caId of ['signature', 'userAuthentication']) for (const hash of ['sha1', 'sha256'] as const) unknownCache.delete(unknownKey(caId, hash, serial));
+}
 
 async function unknownAnswer(ctx: ServiceContext, ca: LoadedCa, hash: 'sha1' | 'sha256', serial: string): Promise<{ der: Buffer; thisUpdate: Date; nextUpdate: Date }> {
-  const key = `${ca.id}:${hash}:${serial}:${ca.responder.keyId.toString('hex')}`;
+  const key = unknownKey(ca.id, hash, serial);
   const now = ctx.clock.now();
   const hit = unknownCache.get(key);
-  if (hit && now.getTime() >= hit.thisUpdate.getTime() && now.getTime() < (hit.thisUpdate.getTime() + hit.nextUpdate.getTime()) / 2) return hit;
+  if (hit && hit.responderKeyId.equals(ca.responder.keyId) && now.getTime() >= hit.thisUpdate.getTime() && now.getTime() < (hit.thisUpdate.getTime() + hit.nextUpdate.getTime()) / 2) return hit;
   const thisUpdate = new Date(Math.floor(now.getTime() / 1000) * 1000);
   const nextUpdate = new Date(Math.min(thisUpdate.getTime() + Math.min(UNKNOWN_VALIDITY_MS, ctx.config.policy.ocspValidityHours * HOUR), ca.responder.notAfter.getTime()));
   const der = await buildOcspResponse({ issuer: ca.identity, responder: ca.responder, serial, status: { status: 'unknown' }, thisUpdate, nextUpdate, hashAlgorithm: hash });
-  const entry = { der, thisUpdate, nextUpdate };
+  const entry = { der, thisUpdate, nextUpdate, responderKeyId: ca.responder.keyId };
   if (unknownCache.size >= UNKNOWN_CACHE_MAX) unknownCache.delete(unknownCache.keys().next().value as string);
   unknownCache.set(key, entry);
   return entry;
+}
+
+/** Makes the in-memory cache of stored answers (ocsp-cache.ts); the routes call it when registered. */
+export function startOcspAnswerCache(ctx: ServiceContext): void {
+  ocspCache(ctx, dropUnknown);
+}
+
+/** The stored answer: from memory when cached, else one indexed lookup (then cached). */
+async function storedAnswer(ctx: ServiceContext, caId: string, hash: 'sha1' | 'sha256', serial: string): Promise<CachedAnswer | undefined> {
+  const cache = ocspCache(ctx, dropUnknown);
+  const hit = cache.get(caId, hash, serial);
+  if (hit !== undefined) return hit ?? undefined;
+  const generation = cacheBus(ctx).generation;
+  const stored = await repo.findOcspResponse(ctx.db, caId, serial, hash);
+  cache.set(caId, hash, serial, stored, generation);
+  return stored;
 }
 
 /**
@@ -108,15 +132,13 @@ export async function answerOcsp(ctx: ServiceContext, ca: string, request: Uint8
   const certId = certIds[0]!;
   if (!matchCertId(certId, [loaded.identity])) return errorAnswer('unauthorized');
   const hash = certId.hashAlgorithm as 'sha1' | 'sha256';
-  const stored = await repo.findOcspResponse(ctx.db, loaded.id, certId.serial, hash);
-  const answer = stored ?? (await unknownAnswer(ctx, loaded, hash, certId.serial));
-  return {
-    der: answer.der,
-    responseStatus: 'successful',
-    thisUpdate: answer.thisUpdate,
-    nextUpdate: answer.nextUpdate,
-    etag: `"${createHash('sha1').update(answer.der).digest('base64url')}"`,
-  };
+  const answer = (await storedAnswer(ctx, loaded.id, hash, certId.serial)) ?? (await unknownAnswer(ctx, loaded, hash, certId.serial));
+  return { der: answer.der, responseStatus: 'successful', thisUpdate: answer.thisUpdate, nextUpdate: answer.nextUpdate };
+}
+
+/** Strong validator for a GET answer: SHA-1 of its bytes (only GET answers are cacheable). */
+export function ocspEtag(answer: OcspAnswer): string {
+  return `"${createHash('sha1').update(answer.der).digest('base64url')}"`;
 }
 
 /** GET form: the request is the URL-encoded base64 (or base64url) path segment. */

@@ -1,7 +1,8 @@
 // Persistence for the CA: authorities, issued certificates and their status
 // history, CRLs and pre-signed OCSP responses. Bytes in, bytes out: nothing
 // here signs or parses (that is pki/), and nothing decides (that is services/).
-import { sql, type Kysely } from 'kysely';
+import { sql, type CompiledQuery, type Kysely } from 'kysely';
+import { preparedStatement } from '../connection.js';
 import type { Database } from '../schema.js';
 
 type Db = Kysely<Database>;
@@ -206,21 +207,55 @@ export async function upsertOcspResponses(db: Db, responses: OcspResponseRow[]):
   }
 }
 
+export interface StoredOcspAnswer {
+  der: Buffer;
+  thisUpdate: Date;
+  nextUpdate: Date;
+}
+
+type OcspAnswerRow = { der: Buffer; this_update: Date; next_update: Date };
+
+// The hot path's two texts (one per CertID hash), compiled once per database handle and sent as
+// named prepared statements (db/connection.ts): no query building per request, and PostgreSQL
+// parses and plans each once per connection.
+const ocspAnswerQueries = new WeakMap<Db, Record<'sha1' | 'sha256', CompiledQuery<OcspAnswerRow>>>();
+
+function ocspAnswerQuery(db: Db, hash: 'sha1' | 'sha256'): CompiledQuery<OcspAnswerRow> {
+  let queries = ocspAnswerQueries.get(db);
+  if (!queries) {
+    const compile = (column: 'sha1_der' | 'sha256_der') => {
+      const query = db
+        .selectFrom('ocsp_responses')
+        .select([`${column} as der`, 'this_update', 'next_update'])
+        .where('serial', '=', '')
+        .where('ca_id', '=', '')
+        .compile() as CompiledQuery<OcspAnswerRow>;
+      preparedStatement(query.sql);
+      return query;
+    };
+    queries = { sha1: compile('sha1_der'), sha256: compile('sha256_der') };
+    ocspAnswerQueries.set(db, queries);
+  }
+  return queries[hash];
+}
+
 /** The hot path: one indexed lookup, only the bytes asked for. */
-export async function findOcspResponse(
-  db: Db,
-  caId: string,
-  serial: string,
-  hash: 'sha1' | 'sha256',
-): Promise<{ der: Uint8Array; thisUpdate: Date; nextUpdate: Date } | undefined> {
-  const column = hash === 'sha1' ? 'sha1_der' : 'sha256_der';
-  const r = await db
+export async function findOcspResponse(db: Db, caId: string, serial: string, hash: 'sha1' | 'sha256'): Promise<StoredOcspAnswer | undefined> {
+  const { rows } = await db.executeQuery<OcspAnswerRow>({ ...ocspAnswerQuery(db, hash), parameters: [serial, caId] });
+  const r = rows[0];
+  return r && { der: Buffer.from(r.der.buffer, r.der.byteOffset, r.der.byteLength), thisUpdate: r.this_update, nextUpdate: r.next_update };
+}
+
+/** Stored answers for SHA-1 CertIDs in serial order after `afterSerial` (filling the in-memory cache). */
+export async function ocspResponsesPage(db: Db, afterSerial: string, limit: number): Promise<(StoredOcspAnswer & { serial: string; caId: string })[]> {
+  const rows = await db
     .selectFrom('ocsp_responses')
-    .select([`${column} as der`, 'this_update', 'next_update'])
-    .where('serial', '=', serial)
-    .where('ca_id', '=', caId)
-    .executeTakeFirst();
-  return r && { der: r.der, thisUpdate: r.this_update, nextUpdate: r.next_update };
+    .select(['serial', 'ca_id', 'sha1_der', 'this_update', 'next_update'])
+    .where('serial', '>', afterSerial)
+    .orderBy('serial')
+    .limit(limit)
+    .execute();
+  return rows.map((r) => ({ serial: r.serial, caId: r.ca_id, der: Buffer.from(r.sha1_der.buffer, r.sha1_der.byteOffset, r.sha1_der.byteLength), thisUpdate: r.this_update, nextUpdate: r.next_update }));
 }
 
 /**
