@@ -4,10 +4,16 @@
 // single event, so every line is exactly-once by its eventId and a refused line
 // changes nothing while the others apply.
 //
-// Results are handed out only after the chunk commits: a line reported 201 is
-// durable, and a crash loses at most the chunk in flight (its lines were never
-// reported; a replay applies them). Deadlocks with concurrent work on the same
-// residents, and an event id recorded meanwhile by another request, retry the chunk.
+// Results are handed out only after the chunk commits, in line order: a line
+// reported 201 is durable, and a crash loses at most the chunks in flight (their
+// lines were never reported; a replay applies them). Deadlocks with concurrent work
+// on the same residents, and an event id recorded meanwhile by another request,
+// retry the chunk.
+//
+// Two chunks run at once when they share no resident and no event id: one signs
+// and computes while the other waits for PostgreSQL. Lines of one resident (or one
+// event id) in consecutive chunks wait for the earlier chunk to commit, so each
+// resident's events still apply in line order.
 import type { Problem } from '../problems.js';
 import { inTransaction, type Actor, type ServiceContext } from './context.js';
 import { applyResidentEventsIn, type ResidentEventInput, type ResidentEventResult } from './residents.js';
@@ -47,6 +53,17 @@ export interface BatchSummary {
 // (the retry then answers that line 200, 409 or 422).
 const RETRYABLE = new Set(['40P01', '40001', '23505']);
 const MAX_RETRIES = 5;
+
+/** What orders two chunks: the residents and event ids they touch. */
+function chunkKeys(chunk: BatchItem[]): Set<string> {
+  const keys = new Set<string>();
+  for (const item of chunk) {
+    if (!('input' in item)) continue;
+    keys.add(`r:${item.input.residentCode}`);
+    keys.add(`e:${item.input.eventId}`);
+  }
+  return keys;
+}
 
 /** One chunk in one transaction; a result per item, in order. */
 async function runChunk(ctx: ServiceContext, actor: Actor, items: BatchItem[]): Promise<BatchLineResult[]> {
@@ -88,8 +105,7 @@ export async function applyResidentEventBatch(
   const summary: BatchSummary = { lines: 0, applied: 0, replayed: 0, refused: 0, seconds: 0 };
   let lastLog = started;
   let linesAtLastLog = 0;
-  const flush = async (chunk: BatchItem[]): Promise<void> => {
-    const results = await runChunk(ctx, actor, chunk);
+  const report = async (results: BatchLineResult[]): Promise<void> => {
     for (const r of results) summary[r.outcome]++;
     summary.lines += results.length;
     await emit(results);
@@ -103,6 +119,23 @@ export async function applyResidentEventBatch(
       linesAtLastLog = summary.lines;
     }
   };
+  // The chunk before, while it runs: its keys, and the promise that it has been reported.
+  let previous: { keys: Set<string>; reported: Promise<void> } | undefined;
+  const flush = async (chunk: BatchItem[]): Promise<void> => {
+    const keys = chunkKeys(chunk);
+    const before = previous;
+    if (before && [...keys].some((k) => before.keys.has(k))) await before.reported;
+    const results = runChunk(ctx, actor, chunk);
+    results.catch(() => undefined); // awaited below, after the chunk before is reported
+    const reported = (async () => {
+      await before?.reported;
+      await report(await results);
+    })();
+    reported.catch(() => undefined); // when the chunk before fails, the caller hears it from that one
+    previous = { keys, reported };
+    // At most two in flight: this one may start as soon as the one before it is reported.
+    await before?.reported;
+  };
   let chunk: BatchItem[] = [];
   for await (const item of items) {
     chunk.push(item);
@@ -112,6 +145,7 @@ export async function applyResidentEventBatch(
     }
   }
   if (chunk.length > 0) await flush(chunk);
+  await previous?.reported;
   summary.seconds = Math.round(performance.now() - started) / 1000;
   ctx.log.info({ batch: actor.requestId, ...summary, linesPerSecond: summary.seconds > 0 ? Math.round(summary.lines / summary.seconds) : summary.lines }, 'resident event batch done');
   return summary;
