@@ -26,7 +26,7 @@ export const LAYER_RULES = [
 ];
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', 'coverage/**', '.tap/**', 'data/**', 'scratch/**', 'bench/results/**', 'openapi/**'] },
+  { ignores: ['node_modules/**', 'dist/**', 'coverage/**', '.tap/**', 'data/**', 'scratch/**', 'bench/results/**', 'openapi/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -12,7 +12,7 @@ import myNumberGuard from './plugins/my-number-guard.js';
 import problemJson from './plugins/problem-json.js';
 import protection from './plugins/protection.js';
 import requestId, { requestIdFrom } from './plugins/request-id.js';
-import { validatorCompiler } from './plugins/validator.js';
+import { lazySerializerFactory, validatorCompiler } from './plugins/validator.js';
 import openapi from './plugins/swagger.js';
 import apiKeyRoutes from './routes/api-keys.js';
 import auditEventRoutes from './routes/audit-events.js';
@@ -69,6 +69,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     genReqId: (req) => requestIdFrom(req),
     return503OnClosing: true,
     forceCloseConnections: 'idle',
+    schemaController: { compilersFactory: { buildSerializer: lazySerializerFactory } },
   }).withTypeProvider<TypeBoxTypeProvider>();
   app.setValidatorCompiler(validatorCompiler());
 

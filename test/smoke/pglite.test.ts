@@ -5,12 +5,15 @@ import path from 'node:path';
 import t from 'tap';
 import { freePort } from '../support/postgres-server.js';
 
-/** The default set-up, as `npm start` runs it: embedded PGlite in DATA_DIR, data kept across restarts. */
+/**
+ * The default set-up, as `npm start` runs it (scripts/start.mjs: the JavaScript build of src/, made
+ * when missing or stale): embedded PGlite in DATA_DIR, data kept across restarts.
+ */
 const dataDir = mkdtempSync(path.join(tmpdir(), 'jpki-ward-smoke-'));
 t.teardown(() => rmSync(dataDir, { recursive: true, force: true }));
 
 async function start(port: number): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ['--import=tsx', 'src/server.ts'], {
+  const child = spawn(process.execPath, ['scripts/start.mjs'], {
     env: { ...process.env, DATABASE_URL: '', DATA_DIR: dataDir, PORT: String(port), LOG_LEVEL: 'warn', ADMIN_API_KEY: '', NODE_ENV: 'development' },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
