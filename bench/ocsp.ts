@@ -17,8 +17,8 @@
  * pool. BENCH_CPU_PROF=<dir> profiles our process (node --cpu-prof).
  */
 import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import http from 'node:http';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
 import { loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -80,45 +80,98 @@ function cpuMs(pid: number): number {
   return (Number(fields[11]) + Number(fields[12])) * 10;
 }
 
-/** Same loader for every server: `connections` keep-alive clients posting the shuffled requests in turn. */
+/**
+ * Same loader for every server: `connections` clients on raw sockets, each posting the shuffled
+ * requests in turn (HTTP/1.1, pre-built bytes) and reading just the status line, Content-Length
+ * and the OCSP responseStatus of each answer. A server that closes after each answer (openssl
+ * ocsp: HTTP/1.0) gets a new connection per request. node:http's client cost more CPU per request
+ * than the servers measured here, on the same two cores, so it capped ours and cfssl alike.
+ */
 async function load(url: string, bodies: Buffer[]): Promise<LoadResult> {
-  const agent = new http.Agent({ keepAlive: true, maxSockets: CONNECTIONS });
+  const { hostname, port, pathname } = new URL(url);
+  const heads = new Map<number, Buffer>();
+  const requestBytes = (body: Buffer) => {
+    let head = heads.get(body.length);
+    if (!head) heads.set(body.length, (head = Buffer.from(`POST ${pathname} HTTP/1.1\r\nHost: ${hostname}:${port}\r\nContent-Type: application/ocsp-request\r\nContent-Length: ${body.length}\r\n\r\n`, 'latin1')));
+    return Buffer.concat([head, body]);
+  };
   const end = performance.now() + DURATION_S * 1000;
   const latencies: number[] = [];
   let next = 0;
   let errors = 0;
   let non200 = 0;
   let ocspErrors = 0;
-  const post = (body: Buffer) =>
-    new Promise<{ status: number; data: Buffer }>((resolve, reject) => {
-      const req = http.request(url, { method: 'POST', agent, headers: { 'content-type': 'application/ocsp-request', 'content-length': body.length } }, (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, data: Buffer.concat(chunks) }));
-        res.on('error', reject);
+
+  type Answer = { status: number; body: Buffer; close: boolean };
+  const client = async () => {
+    let socket: net.Socket | undefined;
+    let pending: Buffer = Buffer.alloc(0);
+    let waiter: { resolve: (a: Answer) => void; reject: (e: Error) => void } | undefined;
+    const parse = (atEnd: boolean) => {
+      const headerEnd = pending.indexOf('\r\n\r\n');
+      if (headerEnd < 0 || !waiter) return;
+      const head = pending.toString('latin1', 0, headerEnd);
+      const length = /\r\ncontent-length:\s*(\d+)/i.exec(head);
+      const bodyEnd = length ? headerEnd + 4 + Number(length[1]) : atEnd ? pending.length : -1;
+      if (bodyEnd < 0 || pending.length < bodyEnd) return;
+      const body = pending.subarray(headerEnd + 4, bodyEnd);
+      pending = pending.subarray(bodyEnd);
+      const close = /\r\nconnection:\s*close/i.test(head) || (head.startsWith('HTTP/1.0') && !/\r\nconnection:\s*keep-alive/i.test(head));
+      const w = waiter;
+      waiter = undefined;
+      w.resolve({ status: Number(head.slice(9, 12)), body, close });
+    };
+    // The request is written at once, before the connection is up (it goes out on connect), so a
+    // server that handles one connection at a time (openssl ocsp) finds it waiting when it accepts.
+    const connect = () => {
+      const s = net.connect({ host: hostname, port: Number(port) });
+      s.setNoDelay(true);
+      s.on('data', (chunk: Buffer) => {
+        pending = pending.length ? Buffer.concat([pending, chunk]) : chunk;
+        parse(false);
       });
-      req.on('error', reject);
-      req.end(body);
-    });
-  const started = performance.now();
-  await Promise.all(
-    Array.from({ length: CONNECTIONS }, async () => {
-      while (performance.now() < end) {
-        const body = bodies[next++ % bodies.length]!;
-        const t0 = performance.now();
-        try {
-          const { status, data } = await post(body);
-          if (status !== 200) non200++;
-          else if (data[data[1]! & 0x80 ? 2 + (data[1]! & 0x7f) + 2 : 4] !== 0) ocspErrors++; // responseStatus ≠ successful
-          latencies.push(performance.now() - t0);
-        } catch {
-          errors++;
+      // A socket given up (destroyed after its last answer) must not touch the next one's state.
+      s.on('end', () => socket === s && parse(true));
+      s.on('error', (e) => socket === s && waiter?.reject(e));
+      s.on('close', () => {
+        if (socket !== s) return;
+        socket = undefined;
+        waiter?.reject(new Error('connection closed'));
+        waiter = undefined;
+      });
+      return s;
+    };
+    while (performance.now() < end) {
+      const body = bodies[next++ % bodies.length]!;
+      const t0 = performance.now();
+      try {
+        if (!socket) {
+          pending = Buffer.alloc(0);
+          socket = connect();
         }
+        const s = socket;
+        const answer = await new Promise<Answer>((resolve, reject) => {
+          waiter = { resolve, reject };
+          s.write(requestBytes(body));
+        });
+        if (answer.status !== 200) non200++;
+        else if (answer.body[answer.body[1]! & 0x80 ? 2 + (answer.body[1]! & 0x7f) + 2 : 4] !== 0) ocspErrors++; // responseStatus ≠ successful
+        latencies.push(performance.now() - t0);
+        if (answer.close) {
+          socket?.destroy();
+          socket = undefined;
+        }
+      } catch {
+        errors++;
+        socket?.destroy();
+        socket = undefined;
       }
-    }),
-  );
+    }
+    socket?.destroy();
+  };
+  const started = performance.now();
+  await Promise.all(Array.from({ length: CONNECTIONS }, client));
   const elapsed = (performance.now() - started) / 1000;
-  agent.destroy();
   latencies.sort((a, b) => a - b);
   const pct = (p: number) => Math.round((latencies[Math.min(latencies.length - 1, Math.floor(latencies.length * p))] ?? 0) * 10) / 10;
   return { reqPerSec: Math.round(latencies.length / elapsed), p50Ms: pct(0.5), p99Ms: pct(0.99), errors, non200, ocspErrors, requests: latencies.length };
@@ -299,6 +352,8 @@ try {
       console.error(`round ${round + 1}, ${s.label}: ${r.reqPerSec} req/s, p99 ${r.p99Ms} ms, ${cpuMsPerReq} CPU ms/request`);
     }
   }
+  // Peak RSS of our process (the answer cache holds up to OCSP_CACHE_MAX_ENTRIES answers).
+  const oursPeakRssMb = Math.round(Number(/VmHWM:\s*(\d+)/.exec(readFileSync(`/proc/${ours.pid}/status`, 'utf8'))?.[1] ?? 0) / 1024);
   const oursAutocannon = await autocannonOurs(oursUrl, bodies[1]!);
   console.error(`ours (autocannon, one serial): ${Math.round(oursAutocannon.requests.average)} req/s`);
   for (const c of children) await stop(c);
@@ -333,7 +388,7 @@ try {
       cfssl: cfsslResult ? brief(cfsslResult) : { unavailable: 'unavailable' in cfssl ? cfssl.unavailable : 'not run' },
       openssl: brief(opensslResult),
     },
-    ours: { ...brief(oursResult), autocannonOneSerialReqPerSec: Math.round(oursAutocannon.requests.average), autocannonP99Ms: oursAutocannon.latency.p99 },
+    ours: { ...brief(oursResult), peakRssMb: oursPeakRssMb, autocannonOneSerialReqPerSec: Math.round(oursAutocannon.requests.average), autocannonP99Ms: oursAutocannon.latency.p99 },
     ratio: vsCfssl,
     ratios: { cfssl: vsCfssl, openssl: vsOpenssl },
     ratioMeaning: 'our requests/s ÷ baseline requests/s, same loader and requests (higher is better; targets ≥ 1.0 vs cfssl, ≥ 3 vs openssl)',
