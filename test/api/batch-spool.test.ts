@@ -14,8 +14,8 @@ t.test('at start, batch spool directories of dead processes are removed; a live 
     writeFileSync(path.join(dir, 'body.ndjson'), '{"eventId":"left-behind"}\n');
   }
   t.teardown(() => rmSync(mine, { recursive: true, force: true }));
-  const h = await testApp(t);
+  // Another test process starting at the same time may be the one that sweeps: the log is not checked.
+  await testApp(t);
   t.notOk(existsSync(orphan), 'the dead process’s spool is gone');
   t.ok(existsSync(mine), 'a live process’s spool stays');
-  t.match(h.logs(), /removed batch spool directories left by processes that died/);
 });
