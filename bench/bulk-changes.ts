@@ -106,9 +106,9 @@ try {
 
   // --- the batch -----------------------------------------------------------
   const port = await freePort();
-  // BENCH_CPU_PROF=<dir> profiles the service (node --cpu-prof); the profile is written when it stops.
+  // As npm start runs it (scripts/start.mjs: JavaScript, no TypeScript loader). BENCH_CPU_PROF=<dir> profiles it.
   const prof = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
-  child = spawn(process.execPath, [...prof, '--import=tsx', 'src/server.ts'], { cwd: root, env: { ...process.env, ...env, PORT: String(port), LOG_LEVEL: 'info' }, stdio: ['ignore', 'pipe', 'inherit'] });
+  child = spawn(process.execPath, [...prof, 'scripts/start.mjs'], { cwd: root, env: { ...process.env, ...env, PORT: String(port), LOG_LEVEL: 'info' }, stdio: ['ignore', 'pipe', 'inherit'] });
   let progress = '';
   child.stdout!.on('data', (b: Buffer) => {
     for (const l of b.toString().split('\n')) if (l.includes('batch progress') || l.includes('batch done')) progress = l;

@@ -83,7 +83,7 @@ try {
   };
   // BENCH_CPU_PROF=<dir> profiles our process (node --cpu-prof); the profile is written when it stops.
   const prof = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
-  server = spawn(process.execPath, [...prof, '--import=tsx', 'src/server.ts'], { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'inherit', 'inherit'] });
+  server = spawn(process.execPath, [...prof, 'scripts/start.mjs'], { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'inherit', 'inherit'] });
   const base = `http://127.0.0.1:${port}`;
   await waitReady(`${base}/health/ready`);
   const now = '2026-01-15T10:00:00+09:00';
