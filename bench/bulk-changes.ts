@@ -6,8 +6,8 @@
  * issued through the service function (issueCertificate), sharing one subject key to skip 100,000 RSA
  * key generations. `--quick`: 2,000 residents; BULK_RESIDENTS=<n> sets another size.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { createReadStream, createWriteStream, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createReadStream, createWriteStream, mkdtempSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -18,29 +18,13 @@ import { generateResidentKeyPair } from '../src/pki/index.js';
 import { issueCertificate, regenerateStaleCrls } from '../src/services/certificate-status.js';
 import { inTransaction } from '../src/services/context.js';
 import { freePort, startTestPostgres } from '../test/support/postgres-server.js';
+import { opensslSignsPerSecond, rssMb, stop, waitReady } from './lib/process.js';
 import { quick, writeResult } from './lib/result.js';
 
 const N = Number(process.env.BULK_RESIDENTS) || (quick ? 2_000 : 100_000);
 const ADMIN = 'bench-admin-key-0123456789abcdef';
 const root = new URL('..', import.meta.url).pathname;
 const log = (...a: unknown[]) => console.error(new Date().toISOString(), ...a);
-
-function opensslSignsPerSecond(): number {
-  const r = spawnSync('openssl', ['speed', '-seconds', '5', 'rsa2048'], { encoding: 'utf8' });
-  // "rsa 2048 bits 0.000254s 0.000007s   3937.0 140845.1" (sign, verify, sign/s, verify/s)
-  const m = /rsa\s+2048 bits\s+\S+\s+\S+\s+([\d.]+)/.exec(r.stdout);
-  if (!m) throw new Error(`cannot read openssl speed output: ${r.stdout}${r.stderr}`);
-  return Number(m[1]);
-}
-
-function rssMb(pid: number): number {
-  try {
-    const line = readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((l) => l.startsWith('VmRSS:'));
-    return Math.round(Number(line?.replace(/\D+/g, '') ?? 0) / 1024);
-  } catch {
-    return 0;
-  }
-}
 
 const server = process.env.TEST_DATABASE_URL ? undefined : await startTestPostgres('bench-bulk');
 const adminUrl = process.env.TEST_DATABASE_URL ?? server!.adminUrl;
@@ -101,7 +85,7 @@ try {
   await new Promise((r) => out.end(r));
 
   // --- baseline -----------------------------------------------------------
-  const opensslSigns = opensslSignsPerSecond();
+  const opensslSigns = opensslSignsPerSecond(5);
   log(`openssl rsa2048 sign/s: ${opensslSigns}`);
 
   // --- the batch -----------------------------------------------------------
@@ -113,14 +97,7 @@ try {
   child.stdout!.on('data', (b: Buffer) => {
     for (const l of b.toString().split('\n')) if (l.includes('batch progress') || l.includes('batch done')) progress = l;
   });
-  for (;;) {
-    try {
-      if ((await fetch(`http://127.0.0.1:${port}/health/ready`)).ok) break;
-    } catch {
-      // not yet
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  await waitReady(`http://127.0.0.1:${port}/health/ready`);
   const idleRss = rssMb(child.pid!);
   let peakRss = idleRss;
   const sampler = setInterval(() => {
@@ -175,11 +152,7 @@ try {
     ratioMeaning: 'events/s ÷ openssl rsa2048 sign/s (higher is better; target ≥ 0.5)',
   });
 } finally {
-  if (child && child.exitCode === null) {
-    const exited = new Promise((r) => child!.once('exit', r));
-    child.kill('SIGTERM');
-    await exited;
-  }
+  if (child) await stop(child);
   rmSync(dir, { recursive: true, force: true });
   await server?.stop();
 }

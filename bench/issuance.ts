@@ -16,6 +16,7 @@ import os, { tmpdir } from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { freePort, startTestPostgres } from '../test/support/postgres-server.js';
+import { cpuMs, opensslSignsPerSecond, waitReady } from './lib/process.js';
 import { quick, writeResult } from './lib/result.js';
 
 const CONNECTIONS = 8;
@@ -28,35 +29,6 @@ const root = new URL('..', import.meta.url).pathname;
 const dir = mkdtempSync(path.join(tmpdir(), 'jpki-bench-issuance-'));
 
 interface Load { reqPerSec: number; p50Ms: number; p99Ms: number; requests: number; errors: number; non2xx: number }
-
-/** `openssl speed -seconds S rsa2048`: RSA-2048 signs per second (the "sign/s" column). */
-function opensslSignsPerSec(): number {
-  const out = execFileSync('/usr/bin/openssl', ['speed', '-seconds', String(SPEED_S), 'rsa2048'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
-  const line = out.split('\n').find((l) => /^rsa\s+2048 bits/.test(l.trim()));
-  const cols = line?.trim().split(/\s+/) ?? [];
-  const signs = Number(cols[5]);
-  if (!Number.isFinite(signs)) throw new Error(`cannot read openssl speed output:\n${out}`);
-  return signs;
-}
-
-/** CPU time (user + system) a process has used so far, in ms (/proc/<pid>/stat, clock ticks of 10 ms). */
-function cpuMs(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return (Number(fields[11]) + Number(fields[12])) * 10;
-}
-
-async function waitReady(url: string): Promise<void> {
-  const end = Date.now() + 120_000;
-  for (;;) {
-    try {
-      if ((await fetch(url, { signal: AbortSignal.timeout(3000) })).ok) return;
-    } catch {
-      // not yet
-    }
-    if (Date.now() > end) throw new Error(`not ready: ${url}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 function load(url: string, requestsFile: string): Promise<Load> {
   return new Promise((resolve, reject) => {
@@ -120,11 +92,11 @@ try {
   writeFileSync(runFile, JSON.stringify(requests.slice(100)));
   await load(base, warmFile);
 
-  const before = opensslSignsPerSec();
+  const before = opensslSignsPerSecond(SPEED_S);
   const cpu0 = cpuMs(server.pid!);
   const ours = await load(base, runFile);
   const cpuMsPerIssuance = Math.round(((cpuMs(server.pid!) - cpu0) / Math.max(ours.requests, 1)) * 100) / 100;
-  const after = opensslSignsPerSec();
+  const after = opensslSignsPerSecond(SPEED_S);
   const baseline = Math.round((before + after) / 2);
   if (ours.non2xx > 0 || ours.errors > 0) console.warn(`issuance: ${ours.non2xx} non-2xx answers, ${ours.errors} errors`);
   writeResult({

@@ -32,6 +32,7 @@ import { decryptPrivateKey, serialBytes, toPem } from '../src/pki/index.js';
 import { storeOcspResponses } from '../src/services/certificate-status.js';
 import { freePort, startTestPostgres } from '../test/support/postgres-server.js';
 import { REVOCATION_REASONS } from './lib/dataset.js';
+import { cpuMs, stop } from './lib/process.js';
 import { quick, writeResult } from './lib/result.js';
 
 interface AcRequest { method: string; headers: Record<string, string>; body?: Buffer; setupRequest?: (req: AcRequest) => AcRequest }
@@ -63,22 +64,10 @@ async function waitFor(url: string, init?: RequestInit): Promise<void> {
   }
 }
 
-async function stop(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise((r) => child.once('exit', r));
-  // openssl ocsp -multi does not pass SIGTERM on to its workers: signal the whole group it leads.
-  if (child.spawnargs[0] === '/usr/bin/openssl' && child.pid) process.kill(-child.pid, 'SIGTERM');
-  else child.kill('SIGTERM');
-  await exited;
-}
+// openssl ocsp -multi does not pass SIGTERM on to its workers: the whole group it leads is signalled.
+const isOpensslOcsp = (child: ChildProcess) => child.spawnargs[0] === '/usr/bin/openssl';
 
 type LoadResult = { reqPerSec: number; p50Ms: number; p99Ms: number; errors: number; non200: number; ocspErrors: number; requests: number };
-
-/** CPU time (user + system, all threads) a process has used, from /proc/<pid>/stat (clock ticks of 10 ms). */
-function cpuMs(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return (Number(fields[11]) + Number(fields[12])) * 10;
-}
 
 /**
  * Same loader for every server: `connections` clients on raw sockets, each posting the shuffled
@@ -356,7 +345,7 @@ try {
   const oursPeakRssMb = Math.round(Number(/VmHWM:\s*(\d+)/.exec(readFileSync(`/proc/${ours.pid}/status`, 'utf8'))?.[1] ?? 0) / 1024);
   const oursAutocannon = await autocannonOurs(oursUrl, bodies[1]!);
   console.error(`ours (autocannon, one serial): ${Math.round(oursAutocannon.requests.average)} req/s`);
-  for (const c of children) await stop(c);
+  for (const c of children) await stop(c, { group: isOpensslOcsp(c) });
 
   /** A server's figures over its rounds: mean req/s, worst p99, summed errors. */
   const summary = (label: string): (Omit<LoadResult, 'requests'> & { reqPerSecRuns: number[]; cpuMsPerReq: number }) | undefined => {
@@ -402,7 +391,7 @@ try {
     },
   });
 } finally {
-  for (const c of children) await stop(c).catch(() => {});
+  for (const c of children) await stop(c, { group: isOpensslOcsp(c) }).catch(() => {});
   await pgServer.stop();
   rmSync(dir, { recursive: true, force: true });
 }

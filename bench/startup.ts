@@ -6,19 +6,15 @@
  * same run: a bare Fastify server started the same way.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os, { tmpdir } from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { freePort, startTestPostgres } from '../test/support/postgres-server.js';
+import { rssMb, stop } from './lib/process.js';
 import { writeResult } from './lib/result.js';
 
 const root = new URL('..', import.meta.url).pathname;
-
-function rssMb(pid: number): number {
-  const line = readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((l) => l.startsWith('VmRSS:'));
-  return Math.round(Number(line?.replace(/\D+/g, '') ?? 0) / 1024);
-}
 
 async function timeToReady(args: string[], env: Record<string, string>, url: string): Promise<{ ms: number; child: ChildProcess }> {
   const t0 = performance.now();
@@ -32,12 +28,6 @@ async function timeToReady(args: string[], env: Record<string, string>, url: str
     if (performance.now() - t0 > 120_000) throw new Error(`not ready: ${args.join(' ')}`);
     await new Promise((r) => setTimeout(r, 25));
   }
-}
-
-async function stop(child: ChildProcess): Promise<void> {
-  const exited = new Promise((r) => child.once('exit', r));
-  child.kill('SIGTERM');
-  await exited;
 }
 
 async function idleRss(child: ChildProcess): Promise<number> {

@@ -12,7 +12,6 @@
  * `--5m` adds 5 M (about 10 minutes more of data generation on a 2-core machine).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import pg from 'pg';
 import { buildApp } from '../src/app.js';
@@ -20,6 +19,7 @@ import { loadConfig } from '../src/config.js';
 import { hashSecret } from '../src/services/api-keys.js';
 import { freePort, startTestPostgres } from '../test/support/postgres-server.js';
 import { generateDataset } from './lib/dataset.js';
+import { cpuMs, rssMb, stop, waitReady } from './lib/process.js';
 import { quick, writeResult } from './lib/result.js';
 
 const SIZES = quick ? [10_000, 50_000] : process.argv.includes('--5m') ? [100_000, 1_000_000, 5_000_000] : [100_000, 1_000_000];
@@ -32,25 +32,6 @@ const root = new URL('..', import.meta.url).pathname;
 
 interface Load { reqPerSec: number; p50Ms: number; p99Ms: number; requests: number; errors: number; non2xx: number }
 
-function rssMb(pid: number): number {
-  try {
-    const line = readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((l) => l.startsWith('VmRSS:'));
-    return Math.round(Number(line?.replace(/\D+/g, '') ?? 0) / 1024);
-  } catch {
-    return 0;
-  }
-}
-
-/** CPU time (user + system) a process has used so far, in ms (/proc/<pid>/stat, clock ticks of 10 ms). */
-function cpuMs(pid: number): number {
-  try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-    return (Number(fields[11]) + Number(fields[12])) * 10;
-  } catch {
-    return 0;
-  }
-}
-
 /** A load run with the server's CPU time per request and its peak RSS during the run. */
 async function measured(pid: number, run: () => Promise<Load>): Promise<Load & { cpuMsPerReq: number; maxRssMb: number }> {
   let maxRssMb = rssMb(pid);
@@ -59,26 +40,6 @@ async function measured(pid: number, run: () => Promise<Load>): Promise<Load & {
   const result = await run();
   clearInterval(sampler);
   return { ...result, cpuMsPerReq: Math.round(((cpuMs(pid) - cpu0) / Math.max(result.requests, 1)) * 1000) / 1000, maxRssMb };
-}
-
-async function waitReady(url: string): Promise<void> {
-  const end = Date.now() + 120_000;
-  for (;;) {
-    try {
-      if ((await fetch(url, { signal: AbortSignal.timeout(3000) })).ok) return;
-    } catch {
-      // not yet
-    }
-    if (Date.now() > end) throw new Error(`not ready: ${url}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
-async function stop(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise((r) => child.once('exit', r));
-  child.kill('SIGTERM');
-  await exited;
 }
 
 function load(url: string, residents: number, headers: Record<string, string> = {}, durationS = DURATION_S): Promise<Load> {

@@ -1,0 +1,55 @@
+// What the benchmarks read off the processes they start, and how they start and stop talking to them.
+import { execFileSync, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+
+/** Resident set size in MB (/proc/<pid>/status); 0 once the process is gone. */
+export function rssMb(pid: number): number {
+  try {
+    const line = readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((l) => l.startsWith('VmRSS:'));
+    return Math.round(Number(line?.replace(/\D+/g, '') ?? 0) / 1024);
+  } catch {
+    return 0;
+  }
+}
+
+/** CPU time (user + system, all threads) a process has used so far, in ms (/proc/<pid>/stat, clock ticks of 10 ms); 0 once it is gone. */
+export function cpuMs(pid: number): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return 0;
+  }
+}
+
+/** Polls `url` every 100 ms until it answers 2xx; gives up after `timeoutMs`. */
+export async function waitReady(url: string, timeoutMs = 120_000): Promise<void> {
+  const end = performance.now() + timeoutMs;
+  for (;;) {
+    try {
+      if ((await fetch(url, { signal: AbortSignal.timeout(3000) })).ok) return;
+    } catch {
+      // not yet
+    }
+    if (performance.now() > end) throw new Error(`not ready: ${url}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** SIGTERM and wait for the exit; `group` signals the whole process group the child leads. */
+export async function stop(child: ChildProcess, opts: { group?: boolean } = {}): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((r) => child.once('exit', r));
+  if (opts.group && child.pid) process.kill(-child.pid, 'SIGTERM');
+  else child.kill('SIGTERM');
+  await exited;
+}
+
+/** `openssl speed -seconds S rsa2048`: RSA-2048 signs per second on one core (the "sign/s" column). */
+export function opensslSignsPerSecond(seconds: number): number {
+  const out = execFileSync('openssl', ['speed', '-seconds', String(seconds), 'rsa2048'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+  // "rsa 2048 bits 0.000254s 0.000007s   3937.0 140845.1" (sign, verify, sign/s, verify/s)
+  const m = /rsa\s+2048 bits\s+\S+\s+\S+\s+([\d.]+)/.exec(out);
+  if (!m) throw new Error(`cannot read openssl speed output:\n${out}`);
+  return Number(m[1]);
+}
