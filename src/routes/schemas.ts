@@ -30,8 +30,11 @@ export function publicResponses(ok: Record<number, TSchema>, ...problems: number
   return map;
 }
 
-export const Instant = Type.String({ format: 'date-time', description: 'RFC 3339 instant with offset' });
-export const CivilDate = Type.String({ format: 'date', description: 'Japan date YYYY-MM-DD' });
+// Year 0000 is a valid ISO date but not a PostgreSQL one (there is no year 0 there): refused as input
+// here, once, rather than failing as a database error behind whichever route passes it on.
+const NOT_YEAR_ZERO = '^(?!0000)';
+export const Instant = Type.String({ format: 'date-time', pattern: NOT_YEAR_ZERO, description: 'RFC 3339 instant with offset' });
+export const CivilDate = Type.String({ format: 'date', pattern: NOT_YEAR_ZERO, description: 'Japan date YYYY-MM-DD' });
 
 export const PageQuery = {
   cursor: Type.Optional(Type.String({ maxLength: 200, description: 'opaque cursor from nextCursor' })),

@@ -76,6 +76,8 @@ t.test('schedule and open-state refusals', async (t) => {
     ['/v1/offices/main/schedule?from=2026-01-01&to=2026-01-02&extra=1', 'unknown parameter'],
     ['/v1/offices/main/open?at=tomorrow', 'bad instant'],
     ['/v1/offices/main/open?at=2026-06-30T23:59:60%2B09:00', 'a leap second'],
+    ['/v1/offices/main/schedule?from=0000-01-01&to=2020-02-09', 'year 0000 (ISO has it, PostgreSQL does not)'],
+    ['/v1/offices/main/open?at=0000-01-01T00:00:00Z', 'an instant in year 0000'],
   ] as const) {
     const res = await get(url);
     t.equal(res.statusCode, 400, what);
