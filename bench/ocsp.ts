@@ -29,7 +29,7 @@ import { buildApp } from '../src/app.js';
 import { loadConfig } from '../src/config.js';
 import { algorithm, integerFromBytes, NULL, octets, seq } from '../src/pki/der.js';
 import { decryptPrivateKey, serialBytes, toPem } from '../src/pki/index.js';
-import { storeOcspResponses } from '../src/services/certificate-status.js';
+import { storeOcspResponses } from '../src/services/ocsp-answers.js';
 import { freePort, startTestPostgres } from '../test/support/postgres-server.js';
 import { REVOCATION_REASONS } from './lib/dataset.js';
 import { cpuMs, stop } from './lib/process.js';
@@ -246,7 +246,7 @@ try {
     )
   ).rows;
   await client.end();
-  // Pre-signed answers (both CertID hashes, as the service stores them), by the service's own code.
+  // Pre-signed answers (SHA-1 CertIDs, as the service stores them at a status change), by the service's own code.
   const t1 = performance.now();
   for (let k = 0; k < issued.length; k += SIGN_CHUNK) {
     await storeOcspResponses(ctx.db, ctx, issued.slice(k, k + SIGN_CHUNK), now);

@@ -160,7 +160,8 @@ export interface OcspResponsesTable {
   ca_id: string;
   status: string;
   sha1_der: Bytes;
-  sha256_der: Bytes;
+  /** Signed on first request (migration 0010); NULL until then. */
+  sha256_der: ColumnType<Uint8Array | null, Uint8Array | null, Uint8Array | null>;
   this_update: Timestamp;
   next_update: Timestamp;
 }

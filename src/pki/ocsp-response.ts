@@ -1,11 +1,12 @@
 // OCSP responses (RFC 6960 §4.2, RFC 5019 profile). Designed for pre-signing:
-// the service signs one response per certificate and CertID hash algorithm
-// whenever the status changes (and again at half-life), stores the bytes, and
-// the hot path only looks them up. Hence no nonce, and a CertID we build
+// the service signs a response whenever a status changes (and again at
+// half-life), stores the bytes, and the hot path only looks them up. One
+// response answers one CertID hash algorithm: a response carrying both variants
+// would be allowed (RFC 6960 §4.2.2.3) but is refused by common clients (Go's
+// ocsp.ParseResponse, hence cfssl), so each variant is signed on its own. Hence no nonce, and a CertID we build
 // ourselves (openssl matches CertIDs field by field, not byte for byte).
 import { createHash, type KeyObject } from 'node:crypto';
 import type { CaIdentity, OcspHash } from './ca.js';
-import { OCSP_HASHES } from './ca.js';
 import { parseCertificate } from './cert-parse.js';
 import { algorithm, ctx, enumerated, generalizedTime, integerFromBytes, NULL, octets, oid, seq, truncateToSeconds } from './der.js';
 import { PkiError } from './errors.js';
@@ -97,12 +98,6 @@ export async function buildOcspResponse(input: OcspResponseInput & { hashAlgorit
   const responseData = seq(responderId, generalizedTime(truncateToSeconds(input.producedAt ?? thisUpdate)), seq(single));
   const basic = seq(...(await signTbs(responseData, input.responder.privateKey, algId)), certs);
   return seq(SUCCESSFUL, ctx(0, seq(oid(OID.ocspBasic), octets(basic))));
-}
-
-/** Both CertID variants (SHA-1 and SHA-256) at once: what the service stores per status change. */
-export async function buildOcspResponses(input: OcspResponseInput): Promise<Record<OcspHash, Buffer>> {
-  const signed = await Promise.all(OCSP_HASHES.map((h) => buildOcspResponse({ ...input, hashAlgorithm: h })));
-  return Object.fromEntries(OCSP_HASHES.map((h, i) => [h, signed[i]!])) as Record<OcspHash, Buffer>;
 }
 
 export const OCSP_RESPONSE_STATUS = {

@@ -7,7 +7,6 @@ import * as repo from '../db/repositories/pki.js';
 import {
   buildCrl,
   buildEndEntityCertificate,
-  buildOcspResponses,
   CA_IDS,
   normalizeSerial,
   REVOCATION_REASONS,
@@ -15,13 +14,11 @@ import {
   type BasicFacts,
   type CaId,
   type CrlEntry,
-  type OcspCertStatus,
   type RevocationReason,
 } from '../pki/index.js';
 import { conflict, notFound } from '../problems.js';
-import type { LoadedCa } from './certificate-authority.js';
 import { inTransaction, type ServiceContext, type Tx } from './context.js';
-import { ocspAnswersChanging } from './ocsp-cache.js';
+import { signOcspResponses, storeOcspResponses, storeSignedOcspResponses } from './ocsp-answers.js';
 
 export type { RevocationReason } from '../pki/index.js';
 
@@ -72,42 +69,6 @@ export interface StatusChange {
 }
 
 const HOUR = 3_600_000;
-
-/** The OCSP validity window for a response signed now, never outliving the responder certificate. */
-function ocspWindow(ctx: ServiceContext, ca: LoadedCa, now: Date): { thisUpdate: Date; nextUpdate: Date } {
-  const thisUpdate = new Date(Math.floor(now.getTime() / 1000) * 1000);
-  const wanted = thisUpdate.getTime() + ctx.config.policy.ocspValidityHours * HOUR;
-  const nextUpdate = new Date(Math.min(wanted, ca.responder.notAfter.getTime()));
-  // A responder at the very end of its life (renewal overdue) still gets a valid, short window.
-  return { thisUpdate, nextUpdate: nextUpdate > thisUpdate ? nextUpdate : new Date(thisUpdate.getTime() + 60_000) };
-}
-
-export function ocspStatusOf(row: { status: string; revocationReason: string | null; revokedAt: Date | null }): OcspCertStatus {
-  if (row.status === 'good') return { status: 'good' };
-  // RFC 6960 §2.2: a hold is "revoked" with reason certificateHold.
-  const reason = (row.revocationReason ?? (row.status === 'onHold' ? 'certificateHold' : 'unspecified')) as RevocationReason;
-  return { status: 'revoked', revokedAt: row.revokedAt ?? new Date(0), reason };
-}
-
-type OcspSubject = { serial: string; caId: string; status: string; revocationReason: string | null; revokedAt: Date | null };
-
-/** Both CertID variants for each certificate, all signed at once on the thread pool (pki/sign.ts). */
-function signOcspResponses(ctx: ServiceContext, rows: OcspSubject[], now: Date): Promise<repo.OcspResponseRow[]> {
-  return Promise.all(rows.map(async (row) => {
-    const ca = ctx.cas.get(row.caId as CaId);
-    const { thisUpdate, nextUpdate } = ocspWindow(ctx, ca, now);
-    const signed = await buildOcspResponses({ issuer: ca.identity, responder: ca.responder, serial: row.serial, status: ocspStatusOf(row), thisUpdate, nextUpdate, producedAt: thisUpdate });
-    return { serial: row.serial, caId: ca.id, status: row.status, sha1Der: signed.sha1, sha256Der: signed.sha256, thisUpdate, nextUpdate };
-  }));
-}
-
-/** Signs both CertID variants for each certificate and stores them (replacing earlier ones). */
-export async function storeOcspResponses(db: Tx | ServiceContext['db'], ctx: ServiceContext, rows: OcspSubject[], now: Date): Promise<void> {
-  const signed = await signOcspResponses(ctx, rows, now);
-  // This process stops answering these serials from memory until the commit's NOTIFY comes back.
-  ocspAnswersChanging(ctx, rows.map((r) => r.serial));
-  await repo.upsertOcspResponses(db, signed);
-}
 
 /**
  * Builds and stores a certificate (status good) with its first history row and its pre-signed
@@ -202,9 +163,7 @@ export async function changeCertificateStatuses(trx: Tx, ctx: ServiceContext, ch
   signing.catch(() => undefined); // awaited below; a write failing first must not leave it unhandled
   await repo.updateCertificateStatuses(trx, changed.map((r) => ({ serial: r.serial, status: r.status, reason: r.revocationReason!, revokedAt: now, invalidityDate: r.invalidityDate! })));
   await repo.insertStatusChanges(trx, history);
-  const signed = await signing;
-  ocspAnswersChanging(ctx, changed.map((r) => r.serial));
-  await repo.upsertOcspResponses(trx, signed);
+  await storeSignedOcspResponses(trx, ctx, await signing);
   for (const caId of new Set(changed.map((r) => r.caId))) await repo.markCrlStale(trx, caId, now, changed.filter((r) => r.caId === caId).length);
 }
 
@@ -319,39 +278,4 @@ export async function publishMissingCrls(ctx: ServiceContext): Promise<void> {
   for (const state of await repo.crlStates(ctx.db)) {
     if (state.latestThisUpdate === null && ctx.cas.find(state.caId)) await regenerateCrl(ctx, state.caId as CaId, { onlyIfDue: true });
   }
-}
-
-// --- OCSP refresh ----------------------------------------------------------
-
-/**
- * Re-signs stored OCSP answers that are past half-life (OCSP_VALIDITY_HOURS / 2 left) or were
- * signed by a responder certificate since replaced. Works in batches, one transaction each; returns
- * how many were re-signed (at most `limit`, so a caller can bound one run).
- */
-export async function refreshOcspResponses(ctx: ServiceContext, opts: { batchSize?: number; limit?: number } = {}): Promise<number> {
-  const batchSize = opts.batchSize ?? 500;
-  const limit = opts.limit ?? Number.POSITIVE_INFINITY;
-  let done = 0;
-  for (const ca of ctx.cas.all()) {
-    // Keyset by serial: each answer is re-signed at most once per run, whatever the clock does.
-    let after = '';
-    for (;;) {
-      const n = await inTransaction(ctx, async (trx) => {
-        const now = ctx.clock.now();
-        const due = {
-          now,
-          nextUpdateBefore: new Date(now.getTime() + (ctx.config.policy.ocspValidityHours * HOUR) / 2),
-          signedBefore: ca.responderNotBefore,
-        };
-        const rows = await repo.lockDueOcspResponses(trx, ca.id, due, after, Math.min(batchSize, limit - done));
-        await storeOcspResponses(trx, ctx, rows, now);
-        if (rows.length > 0) after = rows[rows.length - 1]!.serial;
-        return rows.length;
-      });
-      done += n;
-      if (n < batchSize || done >= limit) break;
-    }
-    if (done >= limit) break;
-  }
-  return done;
 }

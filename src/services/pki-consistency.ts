@@ -35,7 +35,7 @@ export interface CaConsistency {
   differences: { crl: number; ocsp: number };
   /** In the database revoked/on hold, absent from the CRL or with another reason; or in the CRL and not revoked. */
   crl: Difference[];
-  /** A stored OCSP answer (SHA-1 or SHA-256 CertID) that says something else than the database, or none. */
+  /** A stored OCSP answer (SHA-1 CertID, or SHA-256 once signed) that says something else than the database, or none. */
   ocsp: Difference[];
 }
 
@@ -94,7 +94,8 @@ async function checkCa(trx: Parameters<typeof repo.crlStates>[0], ctx: ServiceCo
       const published = crlReason === undefined ? 'good' : `revoked:${crlReason}`;
       if (published !== expected) note(report.crl, 'crl', { serial: c.serial, database: expected, published: crlReason === undefined ? 'notInCrl' : published });
       inCrl.delete(c.serial);
-      for (const der of [c.ocspSha1, c.ocspSha256]) {
+      // A SHA-256 answer is stored only once asked for (ocsp-answers.ts).
+      for (const der of c.ocspSha256 ? [c.ocspSha1, c.ocspSha256] : [c.ocspSha1]) {
         const answer = ocspView(der, c.serial);
         if (answer !== expected) {
           note(report.ocsp, 'ocsp', { serial: c.serial, database: expected, published: answer });

@@ -19,6 +19,7 @@ import { notFound, Problem } from '../problems.js';
 import { cacheBus } from './cache-invalidation.js';
 import type { LoadedCa } from './certificate-authority.js';
 import type { ServiceContext } from './context.js';
+import { storedOcspAnswer } from './ocsp-answers.js';
 import { ocspCache, type CachedAnswer } from './ocsp-cache.js';
 
 const HOUR = 3_600_000;
@@ -109,7 +110,7 @@ async function storedAnswer(ctx: ServiceContext, caId: string, hash: 'sha1' | 's
   const hit = cache.get(caId, hash, serial);
   if (hit !== undefined) return hit ?? undefined;
   const generation = cacheBus(ctx).generation;
-  const stored = await repo.findOcspResponse(ctx.db, caId, serial, hash);
+  const stored = await storedOcspAnswer(ctx, caId, serial, hash);
   cache.set(caId, hash, serial, stored, generation);
   return stored;
 }

@@ -15,7 +15,8 @@ import type { DbHandle } from '../db/connection.js';
 import { openMaintenanceConnection, type MaintenanceConnection } from '../db/maintenance-connection.js';
 import { PKI_LOCK_NAMESPACE } from '../db/repositories/pki.js';
 import { reloadResponders, renewRespondersIfDue } from './certificate-authority.js';
-import { refreshOcspResponses, regenerateStaleCrls } from './certificate-status.js';
+import { regenerateStaleCrls } from './certificate-status.js';
+import { refreshOcspResponses } from './ocsp-answers.js';
 import type { ServiceContext } from './context.js';
 
 // Session lock keys (the CRL builder's transaction locks use 1 and 2 in the same namespace).

@@ -2,7 +2,9 @@ import { createPrivateKey } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import t from 'tap';
-import { buildEndEntityCertificate, generateResidentKeyPair, toPem } from '../../src/pki/index.js';
+import { sql } from 'kysely';
+import { storeSha256OcspAnswer } from '../../src/db/repositories/pki.js';
+import { buildEndEntityCertificate, buildOcspResponse, generateResidentKeyPair, toPem } from '../../src/pki/index.js';
 import { changeCertificateStatus, regenerateStaleCrls } from '../../src/services/certificate-status.js';
 import { inTransaction } from '../../src/services/context.js';
 import { ADMIN_KEY, testApp, type TestApp } from '../support/app.js';
@@ -54,6 +56,50 @@ t.test('CA certificates: DER and PEM, public; unknown CA is a 404 problem', asyn
     t.ok(spec.paths[path]?.[method], `${method.toUpperCase()} ${path} is in the OpenAPI document`);
   }
   t.ok(Object.keys(spec.paths).some((p) => p.startsWith('/pki/{ca}/ocsp/')), 'the GET OCSP form too');
+});
+
+t.test('SHA-256 CertID answers: signed on first request, stored beside the SHA-1 one, replaced by a status change', async (t) => {
+  const h = await testApp(t);
+  const dir = await tempDir(t);
+  const resident = await insertResident(h.app);
+  const caPath = await put(dir, 'ca.pem', (await h.request({ method: 'GET', url: '/pki/signature/ca.crt', auth: null, headers: { accept: 'application/x-pem-file' } })).body);
+  const a = await issueFromOpensslCsr(h.app, dir, 'a', 'signature', resident);
+  const row = () => h.app.ctx.db.selectFrom('ocsp_responses').select(['sha1_der', 'sha256_der', sql<string>`xmin::text`.as('version')]).where('serial', '=', a.serial).executeTakeFirstOrThrow();
+  t.equal((await row()).sha256_der, null, 'issuance signs the SHA-1 answer only');
+
+  await h.app.listen({ port: 0, host: '127.0.0.1' });
+  const url = `http://127.0.0.1:${(h.app.server.address() as AddressInfo).port}/pki/signature/ocsp`;
+  const ask = async (name: string) => {
+    const respPath = `${dir}/${name}.der`;
+    const r = await openssl(['ocsp', '-sha256', '-no_nonce', '-issuer', caPath, '-cert', a.certPath, '-url', url, '-CAfile', caPath, '-respout', respPath, '-resp_text']);
+    t.match(r.stderr + r.stdout, /Response verify OK/, name);
+    t.match(r.stdout, /Hash Algorithm: sha256/, `${name}: the answer names the SHA-256 CertID`);
+    return { stdout: r.stdout, der: await readFile(respPath) };
+  };
+  const good = await ask('good');
+  t.match(good.stdout, new RegExp(`${a.certPath}: good`));
+  const stored = await row();
+  t.same(Buffer.from(stored.sha256_der!), good.der, 'stored once signed');
+  t.same((await ask('good-again')).der, good.der, 'and served as stored');
+
+  const before = stored.version;
+  await revoke(h, a.serial, 'revoked', 'affiliationChanged', new Date(Math.floor(h.app.ctx.clock.now().getTime() / 1000) * 1000));
+  t.equal((await row()).sha256_der, null, 'a status change drops the SHA-256 answer with the SHA-1 one it came from');
+  const ca = h.app.ctx.cas.get('signature');
+  const stale = await buildOcspResponse({ issuer: ca.identity, responder: ca.responder, serial: a.serial, status: { status: 'good' }, thisUpdate: new Date(), nextUpdate: new Date(Date.now() + HOUR), hashAlgorithm: 'sha256' });
+  t.equal(await storeSha256OcspAnswer(h.app.ctx.db, a.serial, before, stale), false, 'an answer signed from the row before the change is not stored');
+  t.equal((await row()).sha256_der, null);
+
+  const revoked = await ask('revoked');
+  t.match(revoked.stdout, new RegExp(`${a.certPath}: revoked`), 'the next SHA-256 request is answered from the new status');
+  t.match(revoked.stdout, /Reason: affiliationChanged/);
+  t.same(Buffer.from((await row()).sha256_der!), revoked.der, 'and stored');
+  const report = (await h.request({ method: 'GET', url: '/v1/pki/consistency?regenerate=true', auth: ADMIN_KEY })).json();
+  t.equal(report.consistent, true, JSON.stringify(report.cas.map((c: { differences: unknown }) => c.differences)));
+  await h.app.ctx.db.updateTable('ocsp_responses').set({ sha256_der: stale }).where('serial', '=', a.serial).execute();
+  const tampered = (await h.request({ method: 'GET', url: '/v1/pki/consistency', auth: ADMIN_KEY })).json();
+  t.equal(tampered.consistent, false, 'a stored SHA-256 answer that says good for a revoked certificate is reported');
+  t.same(tampered.cas.find((c: { ca: string }) => c.ca === 'signature').ocsp, [{ serial: a.serial, database: 'revoked:affiliationChanged', published: 'good' }]);
 });
 
 t.test('issued certificates: openssl verify, profile, CRL with reason and invalidity date, OCSP over HTTP', async (t) => {

@@ -8,6 +8,7 @@ export interface CertificateWithOcsp {
   status: string;
   reason: string | null;
   ocspSha1: Uint8Array | null;
+  /** null also when not signed since the last change (it is signed on first request). */
   ocspSha256: Uint8Array | null;
 }
 

@@ -185,21 +185,23 @@ export interface OcspResponseRow {
   caId: string;
   status: string;
   sha1Der: Uint8Array;
-  sha256Der: Uint8Array;
   thisUpdate: Date;
   nextUpdate: Date;
 }
 
-/** Stores the answers, replacing earlier ones for the same serials (at most one row per serial). */
+/**
+ * Stores the SHA-1 answers, replacing earlier ones for the same serials (at most one row per
+ * serial); a SHA-256 answer signed from the replaced one goes with it (migration 0010).
+ */
 export async function upsertOcspResponses(db: Db, responses: OcspResponseRow[]): Promise<void> {
   for (const part of slices(responses)) {
     await db
       .insertInto('ocsp_responses')
-      .values(part.map((r) => ({ serial: r.serial, ca_id: r.caId, status: r.status, sha1_der: r.sha1Der, sha256_der: r.sha256Der, this_update: r.thisUpdate, next_update: r.nextUpdate })))
+      .values(part.map((r) => ({ serial: r.serial, ca_id: r.caId, status: r.status, sha1_der: r.sha1Der, sha256_der: null, this_update: r.thisUpdate, next_update: r.nextUpdate })))
       .onConflict((oc) => oc.column('serial').doUpdateSet((eb) => ({
         status: eb.ref('excluded.status'),
         sha1_der: eb.ref('excluded.sha1_der'),
-        sha256_der: eb.ref('excluded.sha256_der'),
+        sha256_der: null,
         this_update: eb.ref('excluded.this_update'),
         next_update: eb.ref('excluded.next_update'),
       })))
@@ -214,36 +216,87 @@ export interface StoredOcspAnswer {
 }
 
 type OcspAnswerRow = { der: Buffer; this_update: Date; next_update: Date };
+type Sha256AnswerRow = { der: Buffer | null; this_update: Date; next_update: Date; version: string; status: string; revocation_reason: string | null; revoked_at: Date | null };
 
-// The hot path's two texts (one per CertID hash), compiled once per database handle and sent as
-// named prepared statements (db/connection.ts): no query building per request, and PostgreSQL
-// parses and plans each once per connection.
-const ocspAnswerQueries = new WeakMap<Db, Record<'sha1' | 'sha256', CompiledQuery<OcspAnswerRow>>>();
+const asBuffer = (b: Uint8Array) => Buffer.from(b.buffer, b.byteOffset, b.byteLength);
 
-function ocspAnswerQuery(db: Db, hash: 'sha1' | 'sha256'): CompiledQuery<OcspAnswerRow> {
+// The request path's texts, compiled once per database handle and sent as named prepared
+// statements (db/connection.ts): no query building per request, and PostgreSQL parses and plans
+// each once per connection.
+const ocspAnswerQueries = new WeakMap<Db, { sha1: CompiledQuery<OcspAnswerRow>; sha256: CompiledQuery<Sha256AnswerRow> }>();
+
+function ocspAnswerQuery<H extends 'sha1' | 'sha256'>(db: Db, hash: H) {
   let queries = ocspAnswerQueries.get(db);
   if (!queries) {
-    const compile = (column: 'sha1_der' | 'sha256_der') => {
-      const query = db
-        .selectFrom('ocsp_responses')
-        .select([`${column} as der`, 'this_update', 'next_update'])
-        .where('serial', '=', '')
-        .where('ca_id', '=', '')
-        .compile() as CompiledQuery<OcspAnswerRow>;
-      preparedStatement(query.sql);
-      return query;
-    };
-    queries = { sha1: compile('sha1_der'), sha256: compile('sha256_der') };
+    const sha1 = db
+      .selectFrom('ocsp_responses')
+      .select(['sha1_der as der', 'this_update', 'next_update'])
+      .where('serial', '=', '')
+      .where('ca_id', '=', '')
+      .compile() as CompiledQuery<OcspAnswerRow>;
+    // With what a missing SHA-256 answer is signed from, read in the same snapshot as the row it
+    // goes beside; xmin names that row version (see storeSha256OcspAnswer).
+    const sha256 = db
+      .selectFrom('ocsp_responses as o')
+      .innerJoin('certificates as c', 'c.serial', 'o.serial')
+      .select(['o.sha256_der as der', 'o.this_update', 'o.next_update', sql<string>`o.xmin::text`.as('version'), 'c.status', 'c.revocation_reason', 'c.revoked_at'])
+      .where('o.serial', '=', '')
+      .where('o.ca_id', '=', '')
+      .compile() as CompiledQuery<Sha256AnswerRow>;
+    for (const q of [sha1, sha256]) preparedStatement(q.sql);
+    queries = { sha1, sha256 };
     ocspAnswerQueries.set(db, queries);
   }
-  return queries[hash];
+  return queries[hash] as H extends 'sha1' ? CompiledQuery<OcspAnswerRow> : CompiledQuery<Sha256AnswerRow>;
 }
 
-/** The hot path: one indexed lookup, only the bytes asked for. */
-export async function findOcspResponse(db: Db, caId: string, serial: string, hash: 'sha1' | 'sha256'): Promise<StoredOcspAnswer | undefined> {
-  const { rows } = await db.executeQuery<OcspAnswerRow>({ ...ocspAnswerQuery(db, hash), parameters: [serial, caId] });
+/** The hot path: one indexed lookup of the stored SHA-1 answer. */
+export async function findOcspResponse(db: Db, caId: string, serial: string): Promise<StoredOcspAnswer | undefined> {
+  const { rows } = await db.executeQuery<OcspAnswerRow>({ ...ocspAnswerQuery(db, 'sha1'), parameters: [serial, caId] });
   const r = rows[0];
-  return r && { der: Buffer.from(r.der.buffer, r.der.byteOffset, r.der.byteLength), thisUpdate: r.this_update, nextUpdate: r.next_update };
+  return r && { der: asBuffer(r.der), thisUpdate: r.this_update, nextUpdate: r.next_update };
+}
+
+export interface Sha256OcspSource {
+  /** The stored SHA-256 answer, or null when none was signed since the last change. */
+  der: Buffer | null;
+  thisUpdate: Date;
+  nextUpdate: Date;
+  /** The row version, for storeSha256OcspAnswer. */
+  version: string;
+  status: string;
+  revocationReason: string | null;
+  revokedAt: Date | null;
+}
+
+/** The stored SHA-256 answer, or what the stored SHA-1 answer was signed from. */
+export async function findSha256OcspResponse(db: Db, caId: string, serial: string): Promise<Sha256OcspSource | undefined> {
+  const { rows } = await db.executeQuery<Sha256AnswerRow>({ ...ocspAnswerQuery(db, 'sha256'), parameters: [serial, caId] });
+  const r = rows[0];
+  return r && {
+    der: r.der && asBuffer(r.der),
+    thisUpdate: r.this_update,
+    nextUpdate: r.next_update,
+    version: r.version,
+    status: r.status,
+    revocationReason: r.revocation_reason,
+    revokedAt: r.revoked_at,
+  };
+}
+
+/**
+ * Stores a SHA-256 answer beside the row version it was signed from; a row changed meanwhile (a
+ * status change or re-signing, even within the same second) is left alone. True when stored.
+ */
+export async function storeSha256OcspAnswer(db: Db, serial: string, version: string, der: Uint8Array): Promise<boolean> {
+  const r = await db
+    .updateTable('ocsp_responses')
+    .set({ sha256_der: der })
+    .where('serial', '=', serial)
+    .where(sql<string>`xmin::text`, '=', version)
+    .where('sha256_der', 'is', null)
+    .executeTakeFirst();
+  return r.numUpdatedRows === 1n;
 }
 
 /** Stored answers for SHA-1 CertIDs in serial order after `afterSerial` (filling the in-memory cache). */
@@ -255,7 +308,7 @@ export async function ocspResponsesPage(db: Db, afterSerial: string, limit: numb
     .orderBy('serial')
     .limit(limit)
     .execute();
-  return rows.map((r) => ({ serial: r.serial, caId: r.ca_id, der: Buffer.from(r.sha1_der.buffer, r.sha1_der.byteOffset, r.sha1_der.byteLength), thisUpdate: r.this_update, nextUpdate: r.next_update }));
+  return rows.map((r) => ({ serial: r.serial, caId: r.ca_id, der: asBuffer(r.sha1_der), thisUpdate: r.this_update, nextUpdate: r.next_update }));
 }
 
 /**
