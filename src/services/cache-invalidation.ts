@@ -12,7 +12,7 @@ import type { DbHandle } from '../db/connection.js';
 import { openMaintenanceConnection, type MaintenanceConnection } from '../db/maintenance-connection.js';
 import type { ServiceContext } from './context.js';
 
-export const CACHE_CHANNELS = ['api_keys_changed', 'ocsp_responses_changed'] as const;
+export const CACHE_CHANNELS = ['api_keys_changed', 'ocsp_responses_changed', 'reference_data_changed'] as const;
 export type CacheChannel = (typeof CACHE_CHANNELS)[number];
 
 export class CacheBus {

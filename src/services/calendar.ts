@@ -17,6 +17,7 @@ import type { Database } from '../db/schema.js';
 import { Problem } from '../problems.js';
 import { civilDate, toInstant, rfc3339, tokyoDate } from './time.js';
 import { inTransaction, type Actor, type ServiceContext } from './context.js';
+import { closuresBetween, officeById, referenceDataChanged } from './reference-data.js';
 
 export interface OfficeView {
   officeId: string;
@@ -86,15 +87,16 @@ function closureView(c: closures.StoredClosure): ClosureView {
 const officeNotFound = (officeId: string) =>
   new Problem(404, 'officeNotFound', 'Office not found', `No office ${JSON.stringify(officeId)}; GET /v1/offices lists them.`, { officeId });
 
-async function requireOffice(db: Kysely<Database>, officeId: string): Promise<offices.OfficeRecord> {
-  const office = await offices.findOffice(db, officeId);
+/** The office, from memory when it can be (src/services/reference-data.ts); `db` may be a transaction. */
+async function requireOffice(ctx: ServiceContext, db: Kysely<Database>, officeId: string): Promise<offices.OfficeRecord> {
+  const office = await officeById(ctx, db, officeId);
   if (!office) throw officeNotFound(officeId);
   return office;
 }
 
 /** The closures an opening answer at `date` may depend on: that day and the year after it (next opening). */
-function closuresFrom(db: Kysely<Database>, date: PlainDate): Promise<CalendarClosure[]> {
-  return closures.listClosures(db, { from: date, to: date.add({ days: MAX_SCHEDULE_DAYS + 1 }) });
+function closuresFrom(ctx: ServiceContext, db: Kysely<Database>, date: PlainDate): Promise<readonly CalendarClosure[]> {
+  return closuresBetween(ctx, db, date, date.add({ days: MAX_SCHEDULE_DAYS + 1 }));
 }
 
 /**
@@ -102,11 +104,11 @@ function closuresFrom(db: Kysely<Database>, date: PlainDate): Promise<CalendarCl
  * ENFORCE_OPENING_HOURS) and the office is closed then: Problem 422 `officeClosed` with
  * `nextOpensAt`. An unknown office is always Problem 404 `officeNotFound`. `db` may be a transaction.
  */
-export async function assertCounterOpen(db: Kysely<Database>, policy: DomainPolicy, officeId: string, at: Date): Promise<void> {
-  const office = await requireOffice(db, officeId);
+export async function assertCounterOpen(ctx: ServiceContext, db: Kysely<Database>, policy: DomainPolicy, officeId: string, at: Date): Promise<void> {
+  const office = await requireOffice(ctx, db, officeId);
   if (!policy.enforceOpeningHours) return;
   const instant = toInstant(at);
-  const state = isOpenAt(office, instant, await closuresFrom(db, tokyoDate(at)));
+  const state = isOpenAt(office, instant, await closuresFrom(ctx, db, tokyoDate(at)));
   if (state.open) return;
   const next = state.nextOpensAt ? rfc3339(state.nextOpensAt) : null;
   throw new Problem(422, 'officeClosed', 'The office is closed',
@@ -133,7 +135,7 @@ export async function listOffices(ctx: ServiceContext, afterPosition: number | u
 export async function officeScheduleView(ctx: ServiceContext, officeId: string, from: string, to: string): Promise<{ officeId: string; from: string; to: string; days: DayView[] }> {
   const first = civilDate(from);
   const last = civilDate(to);
-  const office = await requireOffice(ctx.db, officeId);
+  const office = await requireOffice(ctx, ctx.db, officeId);
   const closed = await closures.listClosures(ctx.db, { from: first, to: last });
   return { officeId, from, to, days: officeSchedule(office, first, last, closed).map(dayView) };
 }
@@ -143,8 +145,8 @@ export async function officeOpenView(ctx: ServiceContext, officeId: string, at: 
   const moment = at ? new Date(at) : ctx.clock.now();
   // RFC 3339 allows a leap second (…:60), which a JS Date cannot hold.
   if (Number.isNaN(moment.getTime())) throw new Problem(400, 'invalidInstant', 'Invalid instant', '`at` is not an instant this service can represent.');
-  const office = await requireOffice(ctx.db, officeId);
-  return openStateView(isOpenAt(office, toInstant(moment), await closuresFrom(ctx.db, tokyoDate(moment))));
+  const office = await requireOffice(ctx, ctx.db, officeId);
+  return openStateView(isOpenAt(office, toInstant(moment), await closuresFrom(ctx, ctx.db, tokyoDate(moment))));
 }
 
 export async function listClosures(
@@ -182,6 +184,15 @@ export async function putClosure(
 ): Promise<{ status: 200 | 201; body: ClosureView }> {
   const day = civilDate(date);
   const officeId = input.officeId ?? null;
+  // This process sees the change from the next request on; the others when the NOTIFY arrives.
+  try {
+    return await putClosureInTransaction(ctx, actor, day, date, officeId, input.note ?? null);
+  } finally {
+    referenceDataChanged(ctx);
+  }
+}
+
+function putClosureInTransaction(ctx: ServiceContext, actor: Actor, day: PlainDate, date: string, officeId: string | null, note: string | null) {
   return inTransaction(ctx, async (trx) => {
     const now = ctx.clock.now();
     assertNotPast(ctx, day);
@@ -189,20 +200,28 @@ export async function putClosure(
       throw new Problem(422, 'unknownOffice', 'Unknown office', `No office ${JSON.stringify(officeId)}; GET /v1/offices lists them.`, { officeId });
     }
     const before = await closures.findClosure(trx, day, officeId);
-    await closures.putClosure(trx, { date: day, officeId, note: input.note ?? null, createdAt: now });
+    await closures.putClosure(trx, { date: day, officeId, note, createdAt: now });
     const after = await closures.findClosure(trx, day, officeId);
     if (!after) throw new Error('closure vanished inside its transaction');
     await appendAudit(trx, {
       at: now, keyId: actor.keyId, action: before ? 'calendarClosure.updated' : 'calendarClosure.created',
       resource: `calendar/closures/${date}`, requestId: actor.requestId, detail: { officeId },
     });
-    return { status: before ? 200 : 201, body: closureView(after) };
+    return { status: before ? 200 as const : 201 as const, body: closureView(after) };
   });
 }
 
 /** DELETE: reopens a day closed for maintenance (404 when there is no such closure). */
 export async function deleteClosure(ctx: ServiceContext, actor: Actor, date: string, officeId: string | undefined): Promise<void> {
   const day = civilDate(date);
+  try {
+    await deleteClosureInTransaction(ctx, actor, day, date, officeId);
+  } finally {
+    referenceDataChanged(ctx);
+  }
+}
+
+async function deleteClosureInTransaction(ctx: ServiceContext, actor: Actor, day: PlainDate, date: string, officeId: string | undefined): Promise<void> {
   await inTransaction(ctx, async (trx) => {
     const now = ctx.clock.now();
     assertNotPast(ctx, day);

@@ -92,7 +92,7 @@ export async function issueCard(
       statusChangedAt: now,
     };
     await cards.insertCard(trx, card);
-    const fee = await quoteFee(trx, earlierCards === 0 ? 'cardIssuance' : 'cardReissue', today(ctx).toString(), input.exemption);
+    const fee = await quoteFee(ctx, trx, earlierCards === 0 ? 'cardIssuance' : 'cardReissue', today(ctx).toString(), input.exemption);
     await appendAudit(trx, { at: now, keyId: actor.keyId, action: 'card.issued', resource: `cards/${card.cardId}`, requestId: actor.requestId, detail: { residentCode, abolished } });
     return { status: 201, body: { card: cardView(card), fee, abolished, revoked } };
   });
@@ -122,7 +122,7 @@ export async function recoverCard(ctx: ServiceContext, actor: Actor, request: Id
     const revoked = await reviseCardCertificates(trx, ctx, card, { type: 'cardFound', effectiveAt: toInstant(foundAt), stolen: card.stolen }, `card:${cardId}:found`);
     await cards.setCardStatus(trx, cardId, 'active', now);
     await appendAudit(trx, { at: now, keyId: actor.keyId, action: 'card.recovered', resource: `cards/${cardId}`, requestId: actor.requestId });
-    const reissueFee = await quoteFee(trx, 'certificateReissue', today(ctx).toString());
+    const reissueFee = await quoteFee(ctx, trx, 'certificateReissue', today(ctx).toString());
     return { status: 201, body: { card: { ...cardView(card), status: 'active' as const }, revoked, reissueFee } };
   });
 }

@@ -90,7 +90,7 @@ export async function renewalEligibility(ctx: ServiceContext, residentCode: stri
     kind, carrier, birthDate: civil(resident.dateOfBirth), appliedOn: on, adultWard: resident.adultWard, applicant: 'holder',
     residence: resident.residence, cardHasGoodSignatureCertificate: held.some((c) => c.kind === 'signature' && c.carrier === 'card' && heldStatus(c, on) === 'good'),
   });
-  const renewalFee = await quoteFee(ctx.db, 'certificateRenewal', on.toString());
+  const renewalFee = await quoteFee(ctx, ctx.db, 'certificateRenewal', on.toString());
 
   const certificates = held.map((c) => {
     const windowOpensOn = renewalWindow(civil(c.expiresOn)).opensOn.toString();

@@ -111,7 +111,7 @@ export async function issueCardCertificate(ctx: ServiceContext, actor: Actor, re
 
     const receivedAt = new Date(input.receivedAt);
     assertNearNow(ctx, 'receivedAt', receivedAt);
-    await assertCounterOpen(trx, policy, input.officeId, receivedAt);
+    await assertCounterOpen(ctx, trx, policy, input.officeId, receivedAt);
     if (card.status !== 'active' || Temporal.PlainDate.compare(civil(card.expiresOn), on) < 0) {
       throw new Problem(422, 'cardNotActive', 'Card not active', `The card is ${card.status === 'active' ? 'expired' : card.status}.`, { cardStatus: card.status });
     }
@@ -160,7 +160,7 @@ export async function issueCardCertificate(ctx: ServiceContext, actor: Actor, re
       superseded.push(latest.serial);
     }
     if (inquiry) await consumeInquiryIn(trx, ctx, actor, inquiry, `certificates/${issued.serial}`);
-    const fee = await quoteFee(trx, feeProcedureFor(procedure), on.toString(), input.exemption);
+    const fee = await quoteFee(ctx, trx, feeProcedureFor(procedure), on.toString(), input.exemption);
     await appendAudit(trx, {
       at: now, keyId: actor.keyId, action: 'certificate.issued', resource: `certificates/${issued.serial}`, requestId: actor.requestId,
       detail: { cardId, kind: input.kind, procedure, superseded, applicant: input.applicant.type, keyGenerated: Boolean(key.privateKeyPem) },
@@ -235,7 +235,7 @@ export async function issueSmartphoneCertificate(
       ...(input.kind === 'signature' ? { basicFacts: basicFacts(resident) } : {}),
       kind: input.kind, carrier: 'smartphone', residentCode, cardId: card.cardId, deviceId: input.deviceId, procedure: 'initial', cause: `request:${actor.requestId}`,
     });
-    const fee = await quoteFee(trx, 'certificateIssuance', on.toString());
+    const fee = await quoteFee(ctx, trx, 'certificateIssuance', on.toString());
     await appendAudit(trx, {
       at: now, keyId: actor.keyId, action: 'certificate.issued', resource: `certificates/${issued.serial}`, requestId: actor.requestId,
       detail: { carrier: 'smartphone', kind: input.kind, replaced },

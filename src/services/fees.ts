@@ -15,6 +15,7 @@ import { Problem } from '../problems.js';
 import { civilDate, tokyoDate } from './time.js';
 import type { Actor, ServiceContext } from './context.js';
 import { runIdempotent, type IdempotentRequest } from './idempotency.js';
+import { allFeeSchedules, referenceDataChanged } from './reference-data.js';
 
 /** A quote as the API shows it; amounts in yen. */
 export interface FeeQuoteView {
@@ -38,18 +39,19 @@ export interface FeeScheduleView {
 
 /**
  * What `procedure` costs on `on` (a Japan date) under the schedule in force that day, with
- * `exemption` applied when it covers the procedure. `db` may be a transaction, so a use case can
- * quote inside its own. Throws DomainError noFeeScheduleInEffect (before the first schedule) or
+ * `exemption` applied when it covers the procedure. The schedules come from memory when they can
+ * (src/services/reference-data.ts); `db`, which may be the use case's transaction, reads them otherwise. Throws DomainError noFeeScheduleInEffect (before the first schedule) or
  * invalidDate (a malformed string).
  */
 export async function quoteFee(
+  ctx: ServiceContext,
   db: Kysely<Database>,
   procedure: FeeProcedure,
   on: PlainDate | string,
   exemption?: FeeExemption | null,
 ): Promise<FeeQuoteView> {
   const date = civilDate(on);
-  const schedules = (await repo.listFeeSchedules(db)).map((s) => s.schedule);
+  const schedules = await allFeeSchedules(ctx, db);
   const quote = quoteFromSchedules(schedules, procedure, date, exemption);
   return {
     procedure: quote.procedure,
@@ -67,7 +69,7 @@ export function quoteFeeFor(
   ctx: ServiceContext,
   input: { procedure: FeeProcedure; on?: string | undefined; exemption?: FeeExemption | null | undefined },
 ): Promise<FeeQuoteView> {
-  return quoteFee(ctx.db, input.procedure, input.on ?? tokyoDate(ctx.clock.now()), input.exemption);
+  return quoteFee(ctx, ctx.db, input.procedure, input.on ?? tokyoDate(ctx.clock.now()), input.exemption);
 }
 
 function view(s: repo.StoredFeeSchedule): FeeScheduleView {
@@ -91,6 +93,15 @@ export async function createFeeSchedule(
   request: IdempotentRequest,
   input: { effectiveFrom: string; fees: FeeTable },
 ) {
+  // This process quotes from the new schedule from the next request on; the others when the NOTIFY arrives.
+  try {
+    return await createFeeScheduleInTransaction(ctx, actor, request, input);
+  } finally {
+    referenceDataChanged(ctx);
+  }
+}
+
+function createFeeScheduleInTransaction(ctx: ServiceContext, actor: Actor, request: IdempotentRequest, input: { effectiveFrom: string; fees: FeeTable }) {
   return runIdempotent<FeeScheduleView>(ctx, actor, request, async (trx) => {
     const now = ctx.clock.now();
     const today = tokyoDate(now);

@@ -185,7 +185,7 @@ export async function openInquiry(ctx: ServiceContext, actor: Actor, request: Id
     if (reasons.length > 0) {
       throw new Problem(422, reasons[0]!, 'The agent cannot open this case', reasons.map((r) => AGENT_REFUSAL_TEXT[r]).join(' '), { reasons });
     }
-    await assertCounterOpen(trx, domainPolicyFrom(ctx.config), input.officeId, openedAt);
+    await assertCounterOpen(ctx, trx, domainPolicyFrom(ctx.config), input.officeId, openedAt);
     const state = initialInquiryState(input.path);
     const inquiry = await repo.insertInquiry(trx, {
       inquiryId: `inq_${randomBytes(8).toString('hex')}`,
@@ -275,7 +275,7 @@ export async function recordVisit(ctx: ServiceContext, actor: Actor, inquiryId: 
     if (!nextInquiryState(inquiry.state, 'visit', 'completed')) throw actionNotAllowed(inquiry, 'visit');
     const visitedAt = new Date(input.visitedAt);
     assertNearNow(ctx, 'visitedAt', visitedAt);
-    await assertCounterOpen(trx, domainPolicyFrom(ctx.config), input.officeId, visitedAt);
+    await assertCounterOpen(ctx, trx, domainPolicyFrom(ctx.config), input.officeId, visitedAt);
     const dueOn = inquiry.dueOn ? civil(inquiry.dueOn) : null;
     const expired = dueOn !== null && dueDateEndedBy(dueOn, toInstant(visitedAt));
     if (!expired && !input.agentIdentityVerified) {

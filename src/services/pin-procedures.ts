@@ -59,7 +59,7 @@ export async function recordPinProcedure(
     const card = (await cards.findCard(trx, cardId, true))!;
     const receivedAt = new Date(input.receivedAt);
     assertNearNow(ctx, 'receivedAt', receivedAt);
-    await assertCounterOpen(trx, domainPolicyFrom(ctx.config), input.officeId, receivedAt);
+    await assertCounterOpen(ctx, trx, domainPolicyFrom(ctx.config), input.officeId, receivedAt);
     if (card.status !== 'active' || Temporal.PlainDate.compare(civil(card.expiresOn), today(ctx)) < 0) {
       throw new Problem(422, 'cardNotActive', 'Card not active', `The card is ${card.status === 'active' ? 'expired' : card.status}.`, { cardStatus: card.status });
     }
@@ -81,7 +81,7 @@ export async function recordPinProcedure(
       ? await lockUsableInquiry(trx, ctx, { inquiryId, residentCode: resident.residentCode, purpose: procedure, agentKind: type === 'agent' ? 'voluntary' : 'legalRepresentative' })
       : null;
 
-    const fee = await quoteFee(trx, procedure, today(ctx));
+    const fee = await quoteFee(ctx, trx, procedure, today(ctx));
     const procedureId = `pin_${randomBytes(8).toString('hex')}`;
     await insertPinProcedure(trx, {
       procedureId, cardId, residentCode: resident.residentCode, procedure, pinKind: input.pinKind, officeId: input.officeId, receivedAt,

@@ -17,27 +17,28 @@ t.test('domainPolicyFrom maps the settings', async (t) => {
 
 t.test('assertCounterOpen', async (t) => {
   const h = await testApp(t);
-  const db = h.app.ctx.db;
+  const ctx = h.app.ctx;
+  const db = ctx.db;
   const policy = domainPolicyFrom(h.config);
-  await t.resolves(assertCounterOpen(db, policy, 'main', new Date('2026-06-09T18:30:00+09:00')), 'Tuesday evening');
-  await t.resolves(assertCounterOpen(db, policy, 'main', new Date('2026-05-24T10:00:00+09:00')), '4th Sunday at the main office');
+  await t.resolves(assertCounterOpen(ctx, db, policy, 'main', new Date('2026-06-09T18:30:00+09:00')), 'Tuesday evening');
+  await t.resolves(assertCounterOpen(ctx, db, policy, 'main', new Date('2026-05-24T10:00:00+09:00')), '4th Sunday at the main office');
 
-  const closed = await assertCounterOpen(db, policy, 'yotsuya', new Date('2026-05-24T10:00:00+09:00')).catch((e: unknown) => e);
+  const closed = await assertCounterOpen(ctx, db, policy, 'yotsuya', new Date('2026-05-24T10:00:00+09:00')).catch((e: unknown) => e);
   t.ok(closed instanceof Problem);
   t.match(closed, { status: 422, code: 'officeClosed', extra: { officeId: 'yotsuya', nextOpensAt: '2026-05-25T08:30:00+09:00' } });
-  const atFive = await assertCounterOpen(db, policy, 'main', new Date('2026-06-10T17:00:00+09:00')).catch((e: unknown) => e);
+  const atFive = await assertCounterOpen(ctx, db, policy, 'main', new Date('2026-06-10T17:00:00+09:00')).catch((e: unknown) => e);
   t.match(atFive, { status: 422, code: 'officeClosed' }, 'closed at 17:00 sharp');
 
-  const unknown = await assertCounterOpen(db, policy, 'nowhere', new Date('2026-06-10T10:00:00+09:00')).catch((e: unknown) => e);
+  const unknown = await assertCounterOpen(ctx, db, policy, 'nowhere', new Date('2026-06-10T10:00:00+09:00')).catch((e: unknown) => e);
   t.match(unknown, { status: 404, code: 'officeNotFound' });
   const off = domainPolicy({ enforceOpeningHours: false });
-  await t.resolves(assertCounterOpen(db, off, 'yotsuya', new Date('2026-05-24T10:00:00+09:00')), 'policy off: closed hours accepted');
-  t.match(await assertCounterOpen(db, off, 'nowhere', new Date()).catch((e: unknown) => e), { status: 404 }, 'but never an unknown office');
+  await t.resolves(assertCounterOpen(ctx, db, off, 'yotsuya', new Date('2026-05-24T10:00:00+09:00')), 'policy off: closed hours accepted');
+  t.match(await assertCounterOpen(ctx, db, off, 'nowhere', new Date()).catch((e: unknown) => e), { status: 404 }, 'but never an unknown office');
 
   h.app.clock.set(new Date('2026-06-01T09:00:00+09:00'));
   t.equal((await h.request({ method: 'PUT', url: '/v1/calendar/closures/2026-06-10', payload: { officeId: 'main' } })).statusCode, 201);
   await db.transaction().execute(async (trx) => {
-    t.match(await assertCounterOpen(trx, policy, 'main', new Date('2026-06-10T10:00:00+09:00')).catch((e: unknown) => e),
+    t.match(await assertCounterOpen(ctx, trx, policy, 'main', new Date('2026-06-10T10:00:00+09:00')).catch((e: unknown) => e),
       { status: 422, extra: { nextOpensAt: '2026-06-11T08:30:00+09:00' } }, 'a maintenance closure, inside a transaction');
   });
 });
@@ -70,10 +71,10 @@ t.test('inquiryDueOn: Civil Code period, rolled past closed days', async (t) => 
 
 t.test('quoteFee inside a transaction', async (t) => {
   const h = await testApp(t);
-  const quote = await h.app.ctx.db.transaction().execute((trx) => quoteFee(trx, 'cardReissue', '2026-06-10', 'theft'));
+  const quote = await h.app.ctx.db.transaction().execute((trx) => quoteFee(h.app.ctx, trx, 'cardReissue', '2026-06-10', 'theft'));
   t.same(quote, {
     procedure: 'cardReissue', on: '2026-06-10', currency: 'JPY', total: 0,
     lines: [{ item: 'card', amount: 0 }, { item: 'certificates', amount: 0 }], exemption: 'theft', scheduleEffectiveFrom: '2016-01-01',
   });
-  t.equal((await quoteFee(h.app.ctx.db, 'certificateReissue', Temporal.PlainDate.from('2026-06-10'))).total, 200);
+  t.equal((await quoteFee(h.app.ctx, h.app.ctx.db, 'certificateReissue', Temporal.PlainDate.from('2026-06-10'))).total, 200);
 });
