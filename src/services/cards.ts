@@ -26,11 +26,10 @@ export interface CardView {
 export const cardView = (c: cards.Card): CardView => ({ cardId: c.cardId, residentCode: c.residentCode, issuedOn: c.issuedOn, expiresOn: c.expiresOn, status: c.status });
 
 async function lockedCard(trx: Tx, cardId: string): Promise<cards.Card> {
-  const card = await cards.findCard(trx, cardId);
-  if (!card) throw notFound('Card', `No card ${cardId}.`);
   // Lock order everywhere: resident first, then the card, so concurrent use cases cannot deadlock.
-  await findResident(trx, card.residentCode, true);
-  return (await cards.findCard(trx, cardId, true))!;
+  const locked = await cards.lockCardWithResident(trx, cardId);
+  if (!locked) throw notFound('Card', `No card ${cardId}.`);
+  return locked.card;
 }
 
 /** Applies a card event's row of the revocation table to the certificates on that card. */

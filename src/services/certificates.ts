@@ -104,10 +104,10 @@ export async function issueCardCertificate(ctx: ServiceContext, actor: Actor, re
     const now = ctx.clock.now();
     const on = today(ctx);
     const policy = domainPolicyFrom(ctx.config);
-    const found = await cards.findCard(trx, cardId);
-    if (!found) throw notFound('Card', `No card ${cardId}.`);
-    const resident = (await findResident(trx, found.residentCode, true))!;
-    const card = (await cards.findCard(trx, cardId, true))!;
+    // The resident row lock serialises this issuance with the resident's events (issue 7).
+    const locked = await cards.lockCardWithResident(trx, cardId);
+    if (!locked) throw notFound('Card', `No card ${cardId}.`);
+    const { resident, card } = locked;
 
     const receivedAt = new Date(input.receivedAt);
     assertNearNow(ctx, 'receivedAt', receivedAt);

@@ -4,7 +4,6 @@ import type { PinKind } from '../domain/pin-policy.js';
 import { appendAudit } from '../db/repositories/audit-log.js';
 import * as cards from '../db/repositories/cards.js';
 import { insertPinProcedure } from '../db/repositories/inquiries.js';
-import { findResident } from '../db/repositories/residents.js';
 import { notFound, Problem } from '../problems.js';
 import { assertCounterOpen } from './calendar.js';
 import type { Actor, ServiceContext } from './context.js';
@@ -53,10 +52,9 @@ export async function recordPinProcedure(
 ) {
   return runIdempotent<PinProcedureView>(ctx, actor, request, async (trx) => {
     const now = ctx.clock.now();
-    const found = await cards.findCard(trx, cardId);
-    if (!found) throw notFound('Card', `No card ${cardId}.`);
-    const resident = (await findResident(trx, found.residentCode, true))!;
-    const card = (await cards.findCard(trx, cardId, true))!;
+    const locked = await cards.lockCardWithResident(trx, cardId);
+    if (!locked) throw notFound('Card', `No card ${cardId}.`);
+    const { resident, card } = locked;
     const receivedAt = new Date(input.receivedAt);
     assertNearNow(ctx, 'receivedAt', receivedAt);
     await assertCounterOpen(ctx, trx, domainPolicyFrom(ctx.config), input.officeId, receivedAt);

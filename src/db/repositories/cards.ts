@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../schema.js';
+import { toResident, type Resident } from './residents.js';
 
 export type CardStatus = 'active' | 'lost' | 'abolished';
 
@@ -37,6 +38,28 @@ export async function findCard(db: Kysely<Database>, cardId: string, lock = fals
   if (lock) q = q.forUpdate();
   const row = await q.executeTakeFirst();
   return row && toCard(row);
+}
+
+/**
+ * The card and its holder, both locked until the transaction ends, in one statement: the resident
+ * row first, then the card (the lock order of every use case, so none can deadlock with another).
+ * A lock waited for returns the rows as the other transaction committed them.
+ */
+export async function lockCardWithResident(db: Kysely<Database>, cardId: string): Promise<{ card: Card; resident: Resident } | undefined> {
+  const row = await db
+    .selectFrom('cards as c')
+    .innerJoin('residents as r', 'r.resident_code', 'c.resident_code')
+    .selectAll('r')
+    .select([
+      'c.card_id', 'c.issued_on', 'c.expires_on', 'c.status as card_status', 'c.stolen', 'c.office_id', 'c.received_at', 'c.status_changed_at',
+    ])
+    .where('c.card_id', '=', cardId)
+    .forUpdate(['r', 'c'])
+    .executeTakeFirst();
+  return row && {
+    resident: toResident(row),
+    card: toCard({ ...row, status: row.card_status }),
+  };
 }
 
 /** Cards not yet abolished (active or lost), newest first. */

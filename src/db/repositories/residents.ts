@@ -20,7 +20,7 @@ export interface Resident {
   updatedAt: Date;
 }
 
-function toResident(r: {
+export function toResident(r: {
   resident_code: string; name: string; alias: string | null; address: string; date_of_birth: string; sex: string;
   adult_ward: boolean; stay_until: string | null; status: string; residence: string; registered_at: Date; updated_at: Date;
 }): Resident {
