@@ -3,7 +3,7 @@
 import type { KeyObject } from 'node:crypto';
 import { ctx, integer, integerFromBytes, seq, truncateToSeconds, x509Time } from './der.js';
 import { PkiError } from './errors.js';
-import { publicKeyFromSpki } from './keys.js';
+import { checkedSpki } from './keys.js';
 import { encodeExtension, type Extension } from './extensions.js';
 import { serialBytes, normalizeSerial } from './serial.js';
 import { signatureAlgorithmFor, signed } from './sign.js';
@@ -34,7 +34,7 @@ export async function buildCertificate(spec: CertificateSpec): Promise<IssuedCer
   if (!(notAfter.getTime() > notBefore.getTime())) throw new PkiError('invalidArgument', 'notAfter must be after notBefore');
   const serial = normalizeSerial(spec.serial);
   try {
-    publicKeyFromSpki(spec.spki);
+    checkedSpki(spec.spki);
   } catch (cause) {
     throw new PkiError('invalidArgument', 'spki is not a SubjectPublicKeyInfo', { cause });
   }

@@ -4,6 +4,7 @@ import { createPublicKey, verify, type KeyObject } from 'node:crypto';
 import { fromPem } from './certificate.js';
 import { bitStringBytes, children, decodeOid, DerError, expect, readOne } from './der-read.js';
 import { PkiError } from './errors.js';
+import { rememberDecodedSpki } from './keys.js';
 import { OID } from './oids.js';
 
 export interface ParsedCsr {
@@ -70,7 +71,7 @@ export function parseCsr(input: string | Uint8Array): ParsedCsr {
 
   const details = key.asymmetricKeyDetails ?? {};
   return {
-    spki: Buffer.from(spki),
+    spki: rememberDecodedSpki(Buffer.from(spki)),
     keyType: key.asymmetricKeyType as 'rsa' | 'ec',
     keyBits: key.asymmetricKeyType === 'rsa' ? details.modulusLength ?? 0 : 256,
     subject: Buffer.from(subject),

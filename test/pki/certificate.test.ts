@@ -78,6 +78,10 @@ t.test('user-authentication certificates carry no personal data', async (t) => {
   await t.rejects(buildEndEntityCertificate({ ...base, basicFacts: facts }), { code: 'invalidArgument' }, 'basic facts refused');
   await t.rejects(buildEndEntityCertificate({ ...base, issuer: sig.id, caPrivateKey: sig.key }), { code: 'invalidArgument' }, 'and required for signature certs');
   await t.rejects(buildEndEntityCertificate({ ...base, spki: Buffer.from('3000', 'hex') }), { code: 'invalidArgument' }, 'not an SPKI');
+  // parseCsr's SPKI is not decoded a second time, unless its bytes changed since.
+  const changed = parseCsr(await readFile(csrPath)).spki;
+  changed.fill(0x30, 0, 4);
+  await t.rejects(buildEndEntityCertificate({ ...base, spki: changed }), { code: 'invalidArgument' }, 'an SPKI changed after parseCsr is checked again');
   await t.rejects(buildEndEntityCertificate({ ...base, subjectId: 'CN=evil,O=x' }), { code: 'invalidArgument' }, 'subject id is an identifier only');
   const cert = await buildEndEntityCertificate({ ...base, subjectId: 'deadbeef' });
   const ca = await put(dir, 'ca.pem', auth.pem);
