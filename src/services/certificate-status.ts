@@ -8,6 +8,7 @@ import {
   buildCrl,
   buildEndEntityCertificate,
   CA_IDS,
+  generateSerial,
   normalizeSerial,
   REVOCATION_REASONS,
   toPem,
@@ -18,7 +19,7 @@ import {
 } from '../pki/index.js';
 import { conflict, notFound } from '../problems.js';
 import { inTransaction, type ServiceContext, type Tx } from './context.js';
-import { signOcspResponses, storeOcspResponses, storeSignedOcspResponses } from './ocsp-answers.js';
+import { signOcspResponses, storeSignedOcspResponses } from './ocsp-answers.js';
 
 export type { RevocationReason } from '../pki/index.js';
 
@@ -72,13 +73,17 @@ const HOUR = 3_600_000;
 
 /**
  * Builds and stores a certificate (status good) with its first history row and its pre-signed
- * OCSP `good` answers, all in the caller's transaction.
+ * OCSP `good` answer, all in the caller's transaction. The answer needs only the serial, so it is
+ * signed on the thread pool alongside the certificate.
  */
 export async function issueCertificate(trx: Tx, ctx: ServiceContext, input: IssueCertificateInput): Promise<IssuedCertificateResult> {
   if (input.ca !== input.kind) throw new Error(`a ${input.kind} certificate comes from the ${input.kind} CA, not ${input.ca}`);
   if (!/^\d{4}-\d{2}-\d{2}$/.test(input.expiresOn)) throw new Error(`expiresOn must be YYYY-MM-DD: ${input.expiresOn}`);
   const ca = ctx.cas.get(input.ca);
   const now = ctx.clock.now();
+  const serial = generateSerial();
+  const answers = signOcspResponses(ctx, [{ serial, caId: ca.id, status: 'good', revocationReason: null, revokedAt: null }], now);
+  answers.catch(() => undefined); // awaited below; the certificate failing first must not leave it unhandled
   const cert = await buildEndEntityCertificate({
     issuer: ca.identity,
     caPrivateKey: ca.privateKey,
@@ -86,6 +91,7 @@ export async function issueCertificate(trx: Tx, ctx: ServiceContext, input: Issu
     notBefore: input.notBefore,
     notAfter: input.notAfter,
     baseUrl: ctx.config.publicBaseUrl,
+    serial,
     ...(input.basicFacts ? { basicFacts: input.basicFacts } : {}),
   });
   await repo.insertCertificate(trx, {
@@ -102,9 +108,9 @@ export async function issueCertificate(trx: Tx, ctx: ServiceContext, input: Issu
     expiresOn: input.expiresOn,
     der: cert.der,
     issuedAt: now,
+    cause: input.cause,
   });
-  await repo.insertStatusChanges(trx, [{ serial: cert.serial, status: 'good', reason: null, effectiveAt: cert.notBefore, recordedAt: now, cause: input.cause }]);
-  await storeOcspResponses(trx, ctx, [{ serial: cert.serial, caId: ca.id, status: 'good', revocationReason: null, revokedAt: null }], now);
+  await storeSignedOcspResponses(trx, ctx, await answers);
   return { serial: cert.serial, der: cert.der, pem: toPem(cert.der), notBefore: cert.notBefore, notAfter: cert.notAfter };
 }
 

@@ -76,12 +76,17 @@ export interface NewCertificate {
   expiresOn: string;
   der: Uint8Array;
   issuedAt: Date;
+  /** What caused it (request id, event id), for its first history row. */
+  cause: string;
 }
 
+/**
+ * Inserts a certificate (status good) and its first history row (good, effective at notBefore,
+ * recorded at issuedAt) in one statement.
+ */
 export async function insertCertificate(db: Db, c: NewCertificate): Promise<void> {
   await db
-    .insertInto('certificates')
-    .values({
+    .with('issued', (qb) => qb.insertInto('certificates').values({
       serial: c.serial,
       ca_id: c.caId,
       kind: c.kind,
@@ -99,7 +104,12 @@ export async function insertCertificate(db: Db, c: NewCertificate): Promise<void
       revoked_at: null,
       invalidity_date: null,
       issued_at: c.issuedAt,
-    })
+    }).returning(['serial', 'not_before', 'issued_at']))
+    .insertInto('certificate_status_changes')
+    .columns(['serial', 'status', 'reason', 'effective_at', 'recorded_at', 'cause'])
+    .expression((eb) => eb.selectFrom('issued').select([
+      'serial', sql<string>`'good'`.as('status'), sql<null>`NULL`.as('reason'), 'not_before', 'issued_at', eb.val(c.cause).as('cause'),
+    ]))
     .execute();
 }
 
