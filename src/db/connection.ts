@@ -1,7 +1,6 @@
 import { mkdirSync } from 'node:fs';
-import { PGlite, types as pgliteTypes } from '@electric-sql/pglite';
-import { Kysely, PostgresDialect, type Dialect } from 'kysely';
-import { PGliteDialect } from 'kysely-pglite-dialect';
+import type { PGlite } from '@electric-sql/pglite';
+import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
 import type { Database } from './schema.js';
 
@@ -75,11 +74,16 @@ export async function openDatabase(options: DbOptions): Promise<DbHandle> {
   }
   const dataDir = options.dataDir;
   if (!dataDir.startsWith('memory://')) mkdirSync(dataDir, { recursive: true });
-  const pglite = await PGlite.create(dataDir, {
+  // Loaded only here: PGlite (WebAssembly PostgreSQL) is the default set-up, and a service on
+  // PostgreSQL need not load it.
+  const [{ PGlite: PGliteClass, types: pgliteTypes }, { PGliteDialect }] = await Promise.all([
+    import('@electric-sql/pglite'),
+    import('kysely-pglite-dialect'),
+  ]);
+  const pglite = await PGliteClass.create(dataDir, {
     parsers: { [pgliteTypes.DATE]: (s: string) => s, [pgliteTypes.INT8]: (s: string) => s },
     ...(options.loadDataDir ? { loadDataDir: options.loadDataDir } : {}),
   });
-  const dialect: Dialect = new PGliteDialect(pglite);
-  const db = new Kysely<Database>({ dialect });
+  const db = new Kysely<Database>({ dialect: new PGliteDialect(pglite) });
   return { db, driver: 'pglite', pglite, close: () => db.destroy() };
 }
