@@ -96,16 +96,17 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     done(null, payload);
   });
 
-  try {
+  // The database's part of start-up (round trips, mostly waiting) runs while the plugins and routes
+  // register below (CPU, no queries); both are done before buildApp returns, so before listen.
+  const databaseReady = (async () => {
     await migrateToLatest(database.db as never);
     const { keyFile } = await bootstrapAdminKey(ctx);
     if (keyFile) app.log.info({ keyFile }, 'development admin API key is in this file (mode 0600)');
     ctx.cas = await loadCertificateAuthorities(ctx);
     await publishMissingCrls(ctx);
-  } catch (error) {
-    await app.close();
-    throw error;
-  }
+  })();
+  // Its failure is handled where it is awaited, at the end.
+  databaseReady.catch(() => {});
   // In-memory caches (API keys) answer only while this process hears the invalidations of the others.
   let cacheInvalidation: CacheInvalidation | undefined;
   app.addHook('onReady', async () => {
@@ -150,5 +151,11 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   await app.register(pinProcedureRoutes, { ctx });
   if (config.clockControl) await app.register(clockRoutes, { ctx, clock });
 
+  try {
+    await databaseReady;
+  } catch (error) {
+    await app.close();
+    throw error;
+  }
   return app;
 }
