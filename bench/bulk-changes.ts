@@ -9,16 +9,17 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createReadStream, createWriteStream, mkdtempSync, rmSync } from 'node:fs';
 import http from 'node:http';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
+import { sql } from 'kysely';
 import pg from 'pg';
 import { buildApp } from '../src/app.js';
 import { loadConfig } from '../src/config.js';
 import { generateResidentKeyPair } from '../src/pki/index.js';
 import { issueCertificate, regenerateStaleCrls } from '../src/services/certificate-status.js';
 import { inTransaction } from '../src/services/context.js';
-import { freePort, startTestPostgres } from '../test/support/postgres-server.js';
-import { opensslSignsPerSecond, rssMb, stop, waitReady } from './lib/process.js';
+import { freePort, serverDir, startTestPostgres } from '../test/support/postgres-server.js';
+import { cpuMs, opensslSignsPerSecond, postmasterPid, rssMb, stop, treeCpuMs, waitReady } from './lib/process.js';
 import { quick, writeResult } from './lib/result.js';
 
 const N = Number(process.env.BULK_RESIDENTS) || (quick ? 2_000 : 100_000);
@@ -73,6 +74,9 @@ try {
     if (from % 10_000 === 0) log(`issued ${from + 500}/${N}`);
   }
   await regenerateStaleCrls(ctx);
+  // Statistics as a database of this size has them (autovacuum analyses within a minute or so; the
+  // batch would otherwise start on estimates for empty tables, e.g. a sequential scan per chunk).
+  await sql`ANALYZE residents, cards, certificates, ocsp_responses`.execute(ctx.db);
   await app.close();
   const setupSeconds = Math.round(performance.now() - setup0) / 1000;
   log(`data set ready in ${setupSeconds} s`);
@@ -104,6 +108,10 @@ try {
     peakRss = Math.max(peakRss, rssMb(child!.pid!));
   }, 250);
   let timer = setInterval(() => log(progress.slice(0, 300)), 10_000);
+  // CPU per event of the service (all its threads) and of PostgreSQL: less sensitive than events/s
+  // to other work on the machine (not measured with TEST_DATABASE_URL: that server is elsewhere).
+  const postgresPid = server ? postmasterPid(serverDir('bench-bulk')) : 0;
+  const cpu0 = { service: cpuMs(child.pid!), postgres: postgresPid ? treeCpuMs(postgresPid) : 0 };
   const t0 = performance.now();
   const counts = { 201: 0, other: 0 };
   await new Promise<void>((resolve, reject) => {
@@ -127,6 +135,8 @@ try {
     createReadStream(file).pipe(req);
   });
   const seconds = (performance.now() - t0) / 1000;
+  const perEvent = (ms: number) => Math.round((ms / N) * 1000) / 1000;
+  const cpuMsPerEvent = { service: perEvent(cpuMs(child.pid!) - cpu0.service), postgres: postgresPid ? perEvent(treeCpuMs(postgresPid) - cpu0.postgres) : null };
   clearInterval(sampler);
   clearInterval(timer);
   timer = undefined as never;
@@ -144,6 +154,8 @@ try {
       otherLines: counts.other,
       rssIdleMb: idleRss,
       rssPeakMb: peakRss,
+      cpuMsPerEvent,
+      loadAverage: loadavg().map((l) => Math.round(l * 10) / 10),
       consistent: report.consistent,
       setupSeconds,
       targets: { ratio: 0.5, rssPeakMb: 300 },

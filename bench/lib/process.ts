@@ -1,6 +1,7 @@
 // What the benchmarks read off the processes they start, and how they start and stop talking to them.
 import { execFileSync, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
 
 /** Resident set size in MB (/proc/<pid>/status); 0 once the process is gone. */
 export function rssMb(pid: number): number {
@@ -20,6 +21,36 @@ export function cpuMs(pid: number): number {
   } catch {
     return 0;
   }
+}
+
+/**
+ * CPU time of a process and its children so far, in ms: its own, its reaped children's (cutime +
+ * cstime) and its live children's. For PostgreSQL (the postmaster's pid: `postmasterPid`), whose
+ * backends come and go with connections.
+ */
+export function treeCpuMs(pid: number): number {
+  const stat = (p: string) => readFileSync(`/proc/${p}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  try {
+    const own = stat(String(pid));
+    let ticks = Number(own[11]) + Number(own[12]) + Number(own[13]) + Number(own[14]);
+    for (const child of readdirSync('/proc')) {
+      if (!/^\d+$/.test(child)) continue;
+      try {
+        const f = stat(child);
+        if (Number(f[1]) === pid) ticks += Number(f[11]) + Number(f[12]);
+      } catch {
+        // gone meanwhile
+      }
+    }
+    return ticks * 10;
+  } catch {
+    return 0;
+  }
+}
+
+/** The postmaster of a server started by test/support/postgres-server.ts (`postmaster.pid` in its directory). */
+export function postmasterPid(dataDir: string): number {
+  return Number(readFileSync(path.join(dataDir, 'postmaster.pid'), 'utf8').split('\n')[0]);
 }
 
 /** Polls `url` every 100 ms until it answers 2xx; gives up after `timeoutMs`. */
