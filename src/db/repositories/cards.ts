@@ -1,4 +1,5 @@
 import type { Kysely } from 'kysely';
+import { preparedQuery } from '../prepared-queries.js';
 import type { Database } from '../schema.js';
 import { toResident, type Resident } from './residents.js';
 
@@ -40,22 +41,24 @@ export async function findCard(db: Kysely<Database>, cardId: string, lock = fals
   return row && toCard(row);
 }
 
+const lockCardWithResidentQuery = preparedQuery((db) => db
+  .selectFrom('cards as c')
+  .innerJoin('residents as r', 'r.resident_code', 'c.resident_code')
+  .selectAll('r')
+  .select([
+    'c.card_id', 'c.issued_on', 'c.expires_on', 'c.status as card_status', 'c.stolen', 'c.office_id', 'c.received_at', 'c.status_changed_at',
+  ])
+  .where('c.card_id', '=', '')
+  .forUpdate(['r', 'c'])
+  .compile());
+
 /**
  * The card and its holder, both locked until the transaction ends, in one statement: the resident
  * row first, then the card (the lock order of every use case, so none can deadlock with another).
  * A lock waited for returns the rows as the other transaction committed them.
  */
 export async function lockCardWithResident(db: Kysely<Database>, cardId: string): Promise<{ card: Card; resident: Resident } | undefined> {
-  const row = await db
-    .selectFrom('cards as c')
-    .innerJoin('residents as r', 'r.resident_code', 'c.resident_code')
-    .selectAll('r')
-    .select([
-      'c.card_id', 'c.issued_on', 'c.expires_on', 'c.status as card_status', 'c.stolen', 'c.office_id', 'c.received_at', 'c.status_changed_at',
-    ])
-    .where('c.card_id', '=', cardId)
-    .forUpdate(['r', 'c'])
-    .executeTakeFirst();
+  const row = (await lockCardWithResidentQuery(db, [cardId])).rows[0];
   return row && {
     resident: toResident(row),
     card: toCard({ ...row, status: row.card_status }),

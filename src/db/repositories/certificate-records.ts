@@ -1,5 +1,6 @@
 import { sql, type CompiledQuery, type Kysely } from 'kysely';
 import { preparedStatement } from '../connection.js';
+import { preparedQuery } from '../prepared-queries.js';
 import type { Database } from '../schema.js';
 
 /** Read side of certificates for the lifecycle use cases; writes go through the CA services. */
@@ -111,10 +112,12 @@ export async function certificateDer(db: Kysely<Database>, serial: string): Prom
   return row?.der;
 }
 
+const certificatesOfResidentQuery = preparedQuery((db) =>
+  db.selectFrom('certificates').select(COLUMNS).where('resident_code', '=', '').orderBy('issued_at').orderBy('serial').compile());
+
 /** Every certificate a resident holds or held, oldest first. */
 export async function certificatesOfResident(db: Kysely<Database>, residentCode: string): Promise<CertificateRecord[]> {
-  const rows = await db.selectFrom('certificates').select(COLUMNS).where('resident_code', '=', residentCode).orderBy('issued_at').orderBy('serial').execute();
-  return rows.map(toRecord);
+  return (await certificatesOfResidentQuery(db, [residentCode])).rows.map(toRecord);
 }
 
 /** The certificates of these residents, locked FOR UPDATE in serial order (a batch chunk revokes from them). */

@@ -1,4 +1,5 @@
-import type { Kysely } from 'kysely';
+import { CompiledQuery, type Kysely } from 'kysely';
+import { preparedQuery } from '../prepared-queries.js';
 import type { Database } from '../schema.js';
 
 export interface IdempotencyClaim {
@@ -18,27 +19,23 @@ export interface StoredResponse {
   body: unknown;
 }
 
+// Every retried write runs both: written out and sent as prepared statements.
+const claimQuery = preparedQuery(() => CompiledQuery.raw(`
+  INSERT INTO idempotency_keys (key_id, idempotency_key, method, path, request_hash, status_code, response_body, created_at)
+  VALUES ($1, $2, $3, $4, $5, NULL, NULL, $6)
+  ON CONFLICT (key_id, idempotency_key) DO NOTHING
+  RETURNING key_id`, new Array(6).fill(null)) as CompiledQuery<{ key_id: string }>);
+
+const storeQuery = preparedQuery(() => CompiledQuery.raw(`
+  UPDATE idempotency_keys SET status_code = $1, response_body = $2 WHERE key_id = $3 AND idempotency_key = $4`, new Array(4).fill(null)));
+
 /**
  * Claims the key inside the caller's transaction. A concurrent claim of the same key waits on the
  * primary key until the first transaction ends, then sees its row: the work is never done twice.
  * Returns undefined when the claim is new, else what the first request stored.
  */
 export async function claimIdempotencyKey(db: Kysely<Database>, c: IdempotencyClaim): Promise<StoredResponse | undefined> {
-  const inserted = await db
-    .insertInto('idempotency_keys')
-    .values({
-      key_id: c.keyId,
-      idempotency_key: c.idempotencyKey,
-      method: c.method,
-      path: c.path,
-      request_hash: c.requestHash,
-      status_code: null,
-      response_body: null,
-      created_at: c.at,
-    })
-    .onConflict((oc) => oc.columns(['key_id', 'idempotency_key']).doNothing())
-    .returning('key_id')
-    .executeTakeFirst();
+  const inserted = (await claimQuery(db, [c.keyId, c.idempotencyKey, c.method, c.path, c.requestHash, c.at])).rows[0];
   if (inserted) return undefined;
   const row = await db
     .selectFrom('idempotency_keys')
@@ -50,10 +47,5 @@ export async function claimIdempotencyKey(db: Kysely<Database>, c: IdempotencyCl
 }
 
 export async function storeIdempotentResponse(db: Kysely<Database>, keyId: string, idempotencyKey: string, statusCode: number, body: unknown): Promise<void> {
-  await db
-    .updateTable('idempotency_keys')
-    .set({ status_code: statusCode, response_body: JSON.stringify(body) })
-    .where('key_id', '=', keyId)
-    .where('idempotency_key', '=', idempotencyKey)
-    .execute();
+  await storeQuery(db, [statusCode, JSON.stringify(body), keyId, idempotencyKey]);
 }

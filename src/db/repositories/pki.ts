@@ -1,8 +1,9 @@
 // Persistence for the CA: authorities, issued certificates and their status
 // history, CRLs and pre-signed OCSP responses. Bytes in, bytes out: nothing
 // here signs or parses (that is pki/), and nothing decides (that is services/).
-import { sql, type CompiledQuery, type Kysely } from 'kysely';
+import { CompiledQuery, sql, type Kysely } from 'kysely';
 import { preparedStatement } from '../connection.js';
+import { preparedQuery } from '../prepared-queries.js';
 import type { Database } from '../schema.js';
 
 type Db = Kysely<Database>;
@@ -80,37 +81,24 @@ export interface NewCertificate {
   cause: string;
 }
 
+// Written out rather than built: the issuance's one insert, sent as a prepared statement.
+const insertCertificateQuery = preparedQuery(() => CompiledQuery.raw(`
+  WITH issued AS (
+    INSERT INTO certificates (serial, ca_id, kind, carrier, resident_code, card_id, device_id, procedure, not_before, not_after,
+                              expires_on, der, status, revocation_reason, revoked_at, invalidity_date, issued_at)
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 'good', NULL, NULL, NULL, $13)
+    RETURNING serial, not_before, issued_at)
+  INSERT INTO certificate_status_changes (serial, status, reason, effective_at, recorded_at, cause)
+  SELECT serial, 'good', NULL, not_before, issued_at, $14 FROM issued`, new Array(14).fill(null)));
+
 /**
  * Inserts a certificate (status good) and its first history row (good, effective at notBefore,
  * recorded at issuedAt) in one statement.
  */
 export async function insertCertificate(db: Db, c: NewCertificate): Promise<void> {
-  await db
-    .with('issued', (qb) => qb.insertInto('certificates').values({
-      serial: c.serial,
-      ca_id: c.caId,
-      kind: c.kind,
-      carrier: c.carrier,
-      resident_code: c.residentCode,
-      card_id: c.cardId,
-      device_id: c.deviceId,
-      procedure: c.procedure,
-      not_before: c.notBefore,
-      not_after: c.notAfter,
-      expires_on: c.expiresOn,
-      der: c.der,
-      status: 'good',
-      revocation_reason: null,
-      revoked_at: null,
-      invalidity_date: null,
-      issued_at: c.issuedAt,
-    }).returning(['serial', 'not_before', 'issued_at']))
-    .insertInto('certificate_status_changes')
-    .columns(['serial', 'status', 'reason', 'effective_at', 'recorded_at', 'cause'])
-    .expression((eb) => eb.selectFrom('issued').select([
-      'serial', sql<string>`'good'`.as('status'), sql<null>`NULL`.as('reason'), 'not_before', 'issued_at', eb.val(c.cause).as('cause'),
-    ]))
-    .execute();
+  await insertCertificateQuery(db, [
+    c.serial, c.caId, c.kind, c.carrier, c.residentCode, c.cardId, c.deviceId, c.procedure, c.notBefore, c.notAfter, c.expiresOn, c.der, c.issuedAt, c.cause,
+  ]);
 }
 
 export interface StatusChangeRow {
