@@ -63,6 +63,8 @@ export class OcspCache {
   private loading = false;
   /** Counts stores and moves; an entry stamped long ago is near the eviction end. */
   private stamp = 0;
+  /** This process has answered OCSP (see refill). */
+  private used = false;
 
   constructor(
     private readonly bus: CacheBus,
@@ -71,7 +73,19 @@ export class OcspCache {
     /** The certificate each CA's current responder appends to its answers. */
     private readonly suffixOf: (caId: string) => Buffer | undefined,
     private readonly onDropped: (serial: string) => void,
+    /** Fills the cache from storage (ocspCache() passes preload). */
+    private readonly fill: () => void = () => {},
   ) {}
+
+  /**
+   * Fills the cache from storage once this process answers OCSP: from its first lookup, and again
+   * after each (re)connection of the bus. A process that serves no OCSP (an API or batch replica
+   * behind a router that sends /pki elsewhere) keeps no answers; a bulk batch run right after
+   * start-up does not share its CPU and memory with loading answers it is about to replace.
+   */
+  refill(): void {
+    if (this.used) setImmediate(this.fill);
+  }
 
   get enabled(): boolean {
     return this.maxEntries > 0 && this.bus.live;
@@ -79,6 +93,10 @@ export class OcspCache {
 
   /** A hit (answer, or null for a known absence), or undefined on a miss. */
   get(caId: string, hash: OcspHash, serial: string): CachedAnswer | null | undefined {
+    if (!this.used) {
+      this.used = true;
+      this.refill();
+    }
     if (!this.enabled) return undefined;
     const key = keyOf(caId, hash, serial);
     const slot = this.entries.get(key);
@@ -158,9 +176,8 @@ export class OcspCache {
 
   /**
    * Fills the cache with the stored SHA-1 answers (what openssl and most clients ask for), up to
-   * its size, in pages, as cfssl loads its responses file at start. Started when the bus becomes
-   * live; a serial invalidated while loading is skipped, and everything stops if the bus goes down
-   * or is cleared.
+   * its size, in pages, as cfssl loads its responses file at start (see refill for when); a serial
+   * invalidated while loading is skipped, and everything stops if the bus goes down or is cleared.
    */
   async preload(ctx: ServiceContext): Promise<void> {
     if (this.loading || !this.enabled) return;
@@ -206,7 +223,7 @@ const caches = new WeakMap<ServiceContext, OcspCache>();
 
 /**
  * The OCSP answer cache of one service instance, made when the routes are registered (before the
- * bus connects, so that the first connection fills it). `onDropped` hears every serial dropped
+ * bus connects, so that it hears the first connection). `onDropped` hears every serial dropped
  * ('' for all), for caches that derive from these answers.
  */
 export function ocspCache(ctx: ServiceContext, onDropped: (serial: string) => void = () => {}): OcspCache {
@@ -219,14 +236,14 @@ export function ocspCache(ctx: ServiceContext, onDropped: (serial: string) => vo
       () => ctx.cas.all().map((ca) => ca.id),
       (caId) => ctx.cas.find(caId)?.responder.certificate,
       onDropped,
+      () => void fresh.preload(ctx),
     );
     bus.on('ocsp_responses_changed', (payload) => {
       fresh.invalidated(payload);
       // An empty payload also comes when the bus (re)connects: fill the cache again once it is live.
-      if (payload === '') setImmediate(() => void fresh.preload(ctx));
+      if (payload === '') fresh.refill();
     });
     caches.set(ctx, (cache = fresh));
-    if (bus.live) setImmediate(() => void fresh.preload(ctx));
   }
   return cache;
 }
