@@ -27,3 +27,25 @@ export type Tx = Transaction<Database>;
 export function inTransaction<T>(ctx: ServiceContext, work: (trx: Tx) => Promise<T>): Promise<T> {
   return ctx.db.transaction().execute(work);
 }
+
+// Failures a fresh attempt gets past: deadlock, serialization failure, and a key (an event id, a
+// registration) recorded by a concurrent transaction first, which the retry then reads and answers
+// as a replay.
+const RETRYABLE = new Set(['40P01', '40001', '23505']);
+const MAX_RETRIES = 5;
+
+/**
+ * inTransaction, run again after a short random pause when it failed for one of the reasons above
+ * (its work must decide everything from what it reads inside the transaction).
+ */
+export async function inRetriedTransaction<T>(ctx: ServiceContext, work: (trx: Tx) => Promise<T>): Promise<T> {
+  for (let retries = 0; ; retries++) {
+    try {
+      return await inTransaction(ctx, work);
+    } catch (error) {
+      const code = (error as { code?: unknown }).code;
+      if (typeof code !== 'string' || !RETRYABLE.has(code) || retries >= MAX_RETRIES) throw error;
+      await new Promise((r) => setTimeout(r, 20 * (retries + 1) + Math.floor(Math.random() * 50)));
+    }
+  }
+}

@@ -15,7 +15,7 @@
 // event id) in consecutive chunks wait for the earlier chunk to commit, so each
 // resident's events still apply in line order.
 import type { Problem } from '../problems.js';
-import { inTransaction, type Actor, type ServiceContext } from './context.js';
+import { inRetriedTransaction, type Actor, type ServiceContext } from './context.js';
 import { applyResidentEventsIn, type ResidentEventInput, type ResidentEventResult } from './residents.js';
 
 export type BatchItem =
@@ -49,11 +49,6 @@ export interface BatchSummary {
   seconds: number;
 }
 
-// Deadlock, serialization failure, and an event id or registration recorded by a concurrent request
-// (the retry then answers that line 200, 409 or 422).
-const RETRYABLE = new Set(['40P01', '40001', '23505']);
-const MAX_RETRIES = 5;
-
 /** What orders two chunks: the residents and event ids they touch. */
 function chunkKeys(chunk: BatchItem[]): Set<string> {
   const keys = new Set<string>();
@@ -68,23 +63,15 @@ function chunkKeys(chunk: BatchItem[]): Set<string> {
 /** One chunk in one transaction; a result per item, in order. */
 async function runChunk(ctx: ServiceContext, actor: Actor, items: BatchItem[]): Promise<BatchLineResult[]> {
   const inputs = items.flatMap((item) => ('input' in item ? [item.input] : []));
-  for (let retries = 0; ; retries++) {
-    try {
-      const outcomes = await inTransaction(ctx, (trx) => applyResidentEventsIn(trx, ctx, actor, inputs));
-      let next = 0;
-      return items.map((item): BatchLineResult => {
-        const base = { line: item.line, eventId: item.eventId, type: item.type };
-        if ('problem' in item) return { ...base, status: item.problem.status, outcome: 'refused', problem: item.problem };
-        const outcome = outcomes[next++]!;
-        if ('problem' in outcome) return { ...base, status: outcome.problem.status, outcome: 'refused', problem: outcome.problem };
-        return { ...base, status: outcome.status, outcome: outcome.status === 201 ? 'applied' : 'replayed', result: outcome.body };
-      });
-    } catch (error) {
-      const code = (error as { code?: unknown }).code;
-      if (typeof code !== 'string' || !RETRYABLE.has(code) || retries >= MAX_RETRIES) throw error;
-      await new Promise((r) => setTimeout(r, 20 * (retries + 1) + Math.floor(Math.random() * 50)));
-    }
-  }
+  const outcomes = await inRetriedTransaction(ctx, (trx) => applyResidentEventsIn(trx, ctx, actor, inputs));
+  let next = 0;
+  return items.map((item): BatchLineResult => {
+    const base = { line: item.line, eventId: item.eventId, type: item.type };
+    if ('problem' in item) return { ...base, status: item.problem.status, outcome: 'refused', problem: item.problem };
+    const outcome = outcomes[next++]!;
+    if ('problem' in outcome) return { ...base, status: outcome.problem.status, outcome: 'refused', problem: outcome.problem };
+    return { ...base, status: outcome.status, outcome: outcome.status === 201 ? 'applied' : 'replayed', result: outcome.body };
+  });
 }
 
 /**

@@ -6,7 +6,7 @@ import { liveCardsOf, setCardStatus } from '../db/repositories/cards.js';
 import { lockCertificatesOfResidents, type CertificateRecord } from '../db/repositories/certificate-records.js';
 import * as repo from '../db/repositories/residents.js';
 import { notFound, Problem } from '../problems.js';
-import { inTransaction, type Actor, type ServiceContext, type Tx } from './context.js';
+import { inRetriedTransaction, type Actor, type ServiceContext, type Tx } from './context.js';
 import { requestFingerprint } from './idempotency.js';
 import { changeCertificateStatuses, type StatusChange } from './certificate-status.js';
 import { cancelOpenInquiriesIn, residentsWithCancellableInquiries } from './inquiries.js';
@@ -228,20 +228,11 @@ function registeredResident(input: ResidentEventInput, receivedAt: Date): repo.R
   };
 }
 
-// A concurrent request recording the same event id first (the retry then answers 200 or 422).
-const RACED_EVENT_ID = '23505';
-
 /** One event in its own transaction (POST /v1/resident-events). */
 export async function applyResidentEvent(ctx: ServiceContext, actor: Actor, input: ResidentEventInput): Promise<{ status: 200 | 201; body: ResidentEventResult }> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      const [outcome] = await inTransaction(ctx, (trx) => applyResidentEventsIn(trx, ctx, actor, [input]));
-      if (!outcome || 'problem' in outcome) throw outcome?.problem ?? new Error('no outcome');
-      return outcome;
-    } catch (error) {
-      if ((error as { code?: unknown }).code !== RACED_EVENT_ID || attempt >= 3) throw error;
-    }
-  }
+  const [outcome] = await inRetriedTransaction(ctx, (trx) => applyResidentEventsIn(trx, ctx, actor, [input]));
+  if (!outcome || 'problem' in outcome) throw outcome?.problem ?? new Error('no outcome');
+  return outcome;
 }
 
 export async function getResident(ctx: ServiceContext, residentCode: string): Promise<ResidentView> {
