@@ -204,8 +204,13 @@ t.test('replays: the same eventId or Idempotency-Key answers the first time agai
   t.same(again.json(), first.json());
   const other = await h.request({ method: 'POST', url: '/v1/resident-events', payload: { ...event, data: { address: 'elsewhere' } } });
   t.equal(other.statusCode, 422);
+  // Sent at once: the transactions race on the event id; the losers retry and answer the winner's 201 as 200.
+  const racing = { ...event, eventId: 'move-2', data: { address: '東京都新宿区大久保1-1' } };
+  const raced = await Promise.all(Array.from({ length: 6 }, () => h.request({ method: 'POST', url: '/v1/resident-events', payload: racing })));
+  t.same(raced.map((r) => r.statusCode).sort(), [200, 200, 200, 200, 200, 201], 'one applied, the others replayed');
+  for (const r of raced) t.same(r.json(), raced.find((x) => x.statusCode === 201)!.json());
   const changes = await h.app.ctx.db.selectFrom('certificate_status_changes').select('id').where('serial', '=', sig.certificate.serial).execute();
-  t.equal(changes.length, 2, 'issued, then revoked once');
+  t.equal(changes.length, 2, 'issued, then revoked once (the second move found it revoked already)');
 
   const issuance = { kind: 'signature', officeId: 'main', receivedAt: JST('2026-01-15T10:00:00'), applicant: { type: 'self' }, generateKey: true };
   const a = await h.request({ method: 'POST', url: `/v1/cards/${card.cardId}/certificates`, headers: { 'idempotency-key': 'issue-1' }, payload: issuance });
