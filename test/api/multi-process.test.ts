@@ -6,6 +6,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import t from 'tap';
 import { createTestDatabase } from '../support/database.js';
+import { within } from '../support/poll.js';
 import { freePort } from '../support/postgres-server.js';
 
 /**
@@ -59,16 +60,6 @@ async function ok(base: string, method: string, url: string, body?: unknown, sta
   const r = await call(base, method, url, body);
   if (r.status !== status) throw new Error(`${method} ${url}: expected ${status}, got ${r.status}: ${JSON.stringify(r.json)}`);
   return r.json;
-}
-
-/** Polls until `check` is true; returns the milliseconds it took, or -1 after `ms`. */
-async function within(ms: number, check: () => Promise<boolean>): Promise<number> {
-  const t0 = performance.now();
-  while (performance.now() - t0 < ms) {
-    if (await check()) return performance.now() - t0;
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  return -1;
 }
 
 t.test('two processes on one database: a revocation and a key revocation through one are seen by the other within 1 s', async (t) => {

@@ -3,8 +3,10 @@ import pg from 'pg';
 import t from 'tap';
 import { buildApp } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
+import { DEFAULT_FEE_SCHEDULES } from '../../src/domain/fees.js';
 import { cacheBus } from '../../src/services/cache-invalidation.js';
 import { ADMIN_KEY, testApp } from '../support/app.js';
+import { within } from '../support/poll.js';
 
 /**
  * Offices, closures and fee schedules are read from memory (src/services/reference-data.ts). Two
@@ -12,25 +14,8 @@ import { ADMIN_KEY, testApp } from '../support/app.js';
  * processes have: a change made through one — or by hand in the database — is seen by the other
  * within a second (NOTIFY reference_data_changed), and by the one that made it at once.
  */
-const FEES_2026_06_02 = {
-  cardIssuance: [{ item: 'card', amount: 0 }, { item: 'certificates', amount: 0 }],
-  cardReissue: [{ item: 'card', amount: 1000 }, { item: 'certificates', amount: 200 }],
-  certificateIssuance: [{ item: 'certificates', amount: 0 }],
-  certificateRenewal: [{ item: 'certificates', amount: 0 }],
-  certificateNewAfterExpiry: [{ item: 'certificates', amount: 0 }],
-  certificateReissue: [{ item: 'certificates', amount: 300 }],
-  pinReset: [],
-  pinChange: [],
-};
-
-async function within(ms: number, check: () => Promise<boolean>): Promise<number> {
-  const t0 = performance.now();
-  while (performance.now() - t0 < ms) {
-    if (await check()) return performance.now() - t0;
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  return -1;
-}
+// The 2016 schedule with a dearer reissue.
+const FEES_2026_06_02 = { ...DEFAULT_FEE_SCHEDULES[0]!.fees, certificateReissue: [{ item: 'certificates', amount: 300 }] };
 
 const auth = { authorization: `Bearer ${ADMIN_KEY}` };
 
