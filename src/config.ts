@@ -12,6 +12,7 @@ export const DEV_CA_KEY_PASSPHRASE = 'jpki-ward-development-passphrase';
 const EnvSchema = Type.Object({
   NODE_ENV: Type.Union([Type.Literal('development'), Type.Literal('test'), Type.Literal('production')], { default: 'development' }),
   PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 3000 }),
+  WORKERS: Type.Integer({ minimum: 1, maximum: 64, default: 1 }),
   HOST: Type.String({ minLength: 1, default: '127.0.0.1' }),
   DATABASE_URL: Type.Optional(Type.String({ pattern: '^postgres(ql)?://' })),
   DATA_DIR: Type.String({ minLength: 1, default: './data' }),
@@ -53,6 +54,8 @@ export interface Config {
   env: Env['NODE_ENV'];
   port: number;
   host: string;
+  /** Processes serving the port (src/server.ts: above 1, a node:cluster primary forks that many). */
+  workers: number;
   databaseUrl: string | undefined;
   dataDir: string;
   logLevel: Env['LOG_LEVEL'];
@@ -120,6 +123,12 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
   } catch (e) {
     throw new ConfigError('RESIDENT_CODE_PATTERN', (e as Error).message);
   }
+  if (env.WORKERS > 1) {
+    // Each worker is a process of its own: PGlite's files belong to one process, and the service
+    // clock (src/clock.ts, moved by PUT /v1/clock) is an offset held in each process's memory.
+    if (!env.DATABASE_URL) throw new ConfigError('WORKERS', 'above 1 needs DATABASE_URL (embedded PGlite is one process\'s files)');
+    if (env.CLOCK_CONTROL === 'enabled') throw new ConfigError('WORKERS', 'above 1 is refused with CLOCK_CONTROL=enabled (each process would keep its own clock)');
+  }
   if (env.NODE_ENV === 'production') {
     if (env.CA_KEY_PASSPHRASE === DEV_CA_KEY_PASSPHRASE) {
       throw new ConfigError('CA_KEY_PASSPHRASE', 'the development default is refused when NODE_ENV=production');
@@ -135,6 +144,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     env: env.NODE_ENV,
     port: env.PORT,
     host: env.HOST,
+    workers: env.WORKERS,
     databaseUrl: env.DATABASE_URL,
     dataDir: env.DATA_DIR,
     logLevel: env.LOG_LEVEL,

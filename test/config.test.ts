@@ -39,3 +39,16 @@ t.test('the server stops at start-up with a non-zero exit naming the variable', 
   t.equal(res.status, 78);
   t.match(res.stderr, /Invalid setting PORT/);
 });
+
+t.test('WORKERS: 1 by default; above 1 needs PostgreSQL and no clock control', async (t) => {
+  const pg = { DATABASE_URL: 'postgres://localhost/x' };
+  t.equal(loadConfig({}).workers, 1);
+  t.equal(loadConfig({ ...pg, WORKERS: '2' }).workers, 2);
+  t.equal(loadConfig({ WORKERS: '1', CLOCK_CONTROL: 'enabled' }).workers, 1, 'one process: PGlite and clock control as ever');
+  t.throws(() => loadConfig({ ...pg, WORKERS: '0' }), /WORKERS/);
+  t.throws(() => loadConfig({ WORKERS: '2' }), { name: 'ConfigError', variable: 'WORKERS', message: /DATABASE_URL/ }, 'refused on embedded PGlite');
+  t.throws(() => loadConfig({ ...pg, WORKERS: '2', CLOCK_CONTROL: 'enabled' }), { name: 'ConfigError', variable: 'WORKERS', message: /CLOCK_CONTROL/ }, 'refused with clock control');
+  const res = spawnSync(process.execPath, ['--import=tsx', 'src/server.ts'], { env: { ...process.env, DATABASE_URL: '', WORKERS: '2' }, encoding: 'utf8', timeout: 60_000 });
+  t.equal(res.status, 78, 'the server stops with exit 78');
+  t.match(res.stderr, /Invalid setting WORKERS/);
+});

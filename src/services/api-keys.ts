@@ -1,5 +1,5 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, linkSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import * as repo from '../db/repositories/api-keys.js';
 import { appendAudit } from '../db/repositories/audit-log.js';
@@ -142,14 +142,23 @@ export async function bootstrapAdminKey(ctx: ServiceContext): Promise<{ keyFile?
   let keyFile: string | undefined;
   if (!secret) {
     keyFile = path.resolve(ctx.config.dataDir, ADMIN_KEY_FILE);
-    if (existsSync(keyFile)) {
-      secret = readFileSync(keyFile, 'utf8').trim();
-    } else {
-      secret = newSecret();
+    if (!existsSync(keyFile)) {
+      // Processes starting together on one DATA_DIR (WORKERS > 1) must end up with one key: the file
+      // is written whole under a name of this process's own and linked into place, which fails if
+      // another got there first; everyone then uses what the file holds.
+      const tmp = `${keyFile}.${process.pid}.tmp`;
       mkdirSync(path.dirname(keyFile), { recursive: true });
-      writeFileSync(keyFile, `${secret}\n`, { mode: 0o600 });
-      chmodSync(keyFile, 0o600);
+      writeFileSync(tmp, `${newSecret()}\n`, { mode: 0o600 });
+      chmodSync(tmp, 0o600);
+      try {
+        linkSync(tmp, keyFile);
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      } finally {
+        rmSync(tmp, { force: true });
+      }
     }
+    secret = readFileSync(keyFile, 'utf8').trim();
   }
   const record: repo.ApiKeyRecord = {
     keyId: BOOTSTRAP_ADMIN_KEY_ID,

@@ -40,7 +40,8 @@ export async function cleanOrphans(): Promise<void> {
   }
 }
 
-function alive(pid: number): boolean {
+/** Whether a process with this pid exists (signal 0). */
+export function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
