@@ -6,7 +6,7 @@
  * ready goes the process's own CPU time until then (/proc), which the machine's load disturbs less.
  * The build that `npm start` makes when the sources changed is timed on its own (buildMs), in a
  * temporary directory: dist/ stays as it is for any service running from it meanwhile. Baseline in
- * the same run: a bare Fastify server started the same way.
+ * the same run: a bare Fastify server started the same way. `--quick` repeats less.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -15,11 +15,13 @@ import path from 'node:path';
 import pg from 'pg';
 import { freePort, startTestPostgres } from '../test/support/postgres-server.js';
 import { cpuMs, rssMb, stop } from './lib/process.js';
-import { writeResult } from './lib/result.js';
+import { quick, writeResult } from './lib/result.js';
 
 const root = new URL('..', import.meta.url).pathname;
 
-const RESTARTS = 5;
+// --quick (part of the whole quick set, under 3 minutes): fewer repetitions, same measurements.
+const RESTARTS = quick ? 2 : 5;
+const PGLITE_RESTARTS = quick ? 1 : 3;
 
 interface Ready { ms: number; cpuMs: number; child: ChildProcess }
 
@@ -78,7 +80,7 @@ const server = ['scripts/start.mjs'];
 
 const first = await timeToReady(server, env, url);
 await stop(first.child);
-const restart = await restarts(server, env, url, 3);
+const restart = await restarts(server, env, url, PGLITE_RESTARTS);
 rmSync(dataDir, { recursive: true, force: true });
 
 const bare = path.join(tmpdir(), 'jpki-bench-bare-fastify.mjs');
