@@ -5,7 +5,7 @@ import * as repo from '../db/repositories/api-keys.js';
 import { appendAudit } from '../db/repositories/audit-log.js';
 import { notFound } from '../problems.js';
 import { BoundedCache, cacheBus } from './cache-invalidation.js';
-import { inTransaction, type Actor, type ServiceContext } from './context.js';
+import { inRetriedTransaction, inTransaction, type Actor, type ServiceContext } from './context.js';
 import { runIdempotent, type IdempotentRequest } from './idempotency.js';
 import type { Principal, Scope } from './scopes.js';
 
@@ -168,6 +168,9 @@ export async function bootstrapAdminKey(ctx: ServiceContext): Promise<{ keyFile?
     expiresAt: null,
     revokedAt: null,
   };
-  await repo.upsertApiKey(ctx.db, record, hashSecret(secret));
+  // Processes starting together can both pass the upsert's check on key_id and then meet on the
+  // secret's unique index (23505), which ON CONFLICT (key_id) does not cover: retried, the upsert
+  // then finds the row and updates it.
+  await inRetriedTransaction(ctx, (trx) => repo.upsertApiKey(trx, record, hashSecret(secret)));
   return keyFile ? { keyFile } : {};
 }

@@ -1,4 +1,5 @@
 import t from 'tap';
+import { bootstrapAdminKey, BOOTSTRAP_ADMIN_KEY_ID } from '../../src/services/api-keys.js';
 import { testApp } from '../support/app.js';
 
 t.test('API keys: created with scopes, listed without secrets, revoked, expired', async (t) => {
@@ -60,4 +61,22 @@ t.test('Idempotency-Key: the same request replays the first answer, without the 
 
   const other = await h.request({ method: 'POST', url: '/v1/api-keys', headers: { 'idempotency-key': 'abc-1' }, payload: { name: 'other', scopes: ['admin'] } });
   t.equal(other.statusCode, 422);
+});
+
+t.test('the bootstrap admin key made by processes starting together: no unique violation, one key', async (t) => {
+  const h = await testApp(t);
+  const ctx = h.app.ctx;
+  // In-process stand-ins for replicas starting at once: each call is one upsert on its own connection.
+  for (let round = 0; round < 15; round++) {
+    await ctx.db.deleteFrom('api_keys').where('key_id', '=', BOOTSTRAP_ADMIN_KEY_ID).execute();
+    const results = await Promise.allSettled(Array.from({ length: 8 }, () => bootstrapAdminKey(ctx)));
+    const failed = results.filter((r) => r.status === 'rejected');
+    if (failed.length > 0) {
+      t.fail(`round ${round}: ${String((failed[0] as PromiseRejectedResult).reason)}`);
+      return;
+    }
+  }
+  const keys = await ctx.db.selectFrom('api_keys').select('key_id').where('key_id', '=', BOOTSTRAP_ADMIN_KEY_ID).execute();
+  t.equal(keys.length, 1);
+  t.equal((await h.request({ method: 'GET', url: '/v1/api-keys' })).statusCode, 200, 'and the admin key works');
 });
