@@ -5,7 +5,7 @@
  * CertIDs, 10 % of them revoked). Ours runs with WORKERS=2 (BENCH_OCSP_WORKERS=<n> for another
  * number; a node:cluster primary and its workers), as cfssl (Go) uses both cores of this machine;
  * the one-process service (WORKERS=1) is measured in the same rounds too (BENCH_OCSP_ONE_PROCESS=0
- * leaves it out). CPU and RSS of ours cover the primary and its workers.
+ * leaves it out; --quick leaves it out unless BENCH_OCSP_ONE_PROCESS=1). CPU and RSS of ours cover the primary and its workers.
  * - `cfssl ocspserve -responses file` (Debian golang-cfssl): a Go responder serving, from memory,
  *   the very DER responses our service stored (one base64 line each); installed with apt-get when
  *   missing, recorded as unavailable (with the reason) when that fails;
@@ -49,7 +49,8 @@ const ROUNDS = quick ? 1 : 2;
 const CONNECTIONS = 32;
 const SIGN_CHUNK = 500;
 const WORKERS = Number(process.env.BENCH_OCSP_WORKERS) || 2;
-const ONE_PROCESS = process.env.BENCH_OCSP_ONE_PROCESS !== '0' && WORKERS > 1;
+// Not in --quick (the whole quick set stays under 3 minutes) unless BENCH_OCSP_ONE_PROCESS=1.
+const ONE_PROCESS = WORKERS > 1 && (process.env.BENCH_OCSP_ONE_PROCESS ? process.env.BENCH_OCSP_ONE_PROCESS !== '0' : !quick);
 const root = new URL('..', import.meta.url).pathname;
 const dir = mkdtempSync(path.join(tmpdir(), 'jpki-bench-ocsp-'));
 const pgServer = await startTestPostgres('bench');
