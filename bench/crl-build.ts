@@ -12,7 +12,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { buildCaCertificate, buildCrl, caIdentity, generateRsaKeyPair, generateSerial, toPem, type CrlEntry, type RevocationReason } from '../src/pki/index.js';
+import { buildCaCertificate, buildCrl, caIdentity, generateRsaKeyPair, generateSerial, PackedCrlEntries, toPem, type RevocationReason } from '../src/pki/index.js';
 import { quick, writeResult } from './lib/result.js';
 
 const N = Number(process.env.CRL_ENTRIES) || (quick ? 100_000 : 1_000_000);
@@ -28,8 +28,10 @@ try {
   writeFileSync(path.join(dir, 'ca.pem'), toPem(caCert.der));
   writeFileSync(path.join(dir, 'ca.key'), privateKey.export({ type: 'pkcs8', format: 'pem' }) as string);
 
-  // The entries, and the same entries as openssl's index.txt lines.
-  const entries: CrlEntry[] = new Array(N);
+  // The entries, held as the service holds them for a CRL (PackedCrlEntries), and the same entries
+  // as openssl's index.txt lines.
+  const entries = new PackedCrlEntries();
+  const tenth = new PackedCrlEntries();
   const lines: string[] = new Array(N);
   const utc = (d: Date) => d.toISOString().replace(/[-:T]/g, '').slice(2, 14) + 'Z';
   const gen = (d: Date) => d.toISOString().replace(/[-:T]/g, '').slice(0, 14) + 'Z';
@@ -39,7 +41,8 @@ try {
     const reason = REASONS[i % REASONS.length]!;
     const revokedAt = new Date(now.getTime() - (i % 86_400) * 1000 - 3_600_000);
     const invalidity = reason === 'keyCompromise' ? new Date(revokedAt.getTime() - 86_400_000) : null;
-    entries[i] = { serial, revokedAt, reason, invalidityDate: invalidity };
+    entries.push(serial, revokedAt, reason, invalidity);
+    if (i < N / 10) tenth.push(serial, revokedAt, reason, invalidity);
     const extra = reason === 'keyCompromise' ? `,${reason},${gen(invalidity!)}` : reason === 'certificateHold' ? `,${reason},holdInstructionReject` : `,${reason}`;
     lines[i] = `R\t${expiry}\t${utc(revokedAt)}${extra}\t${serial.toUpperCase()}\tunknown\t/CN=${i}`;
   }
@@ -62,13 +65,22 @@ unique_subject = no
 authorityKeyIdentifier = keyid:always
 `);
 
-  // Ours: best of 3 (the first includes JIT warm-up).
+  // Ours: median of 3 (the first includes JIT warm-up).
+  const build = (list: PackedCrlEntries) => buildCrl({ issuer, caPrivateKey: privateKey, crlNumber: 1n, thisUpdate: now, nextUpdate: new Date(now.getTime() + 86_400_000), entries: list }).der;
+  const medianOf = (xs: number[]) => [...xs].sort((x, y) => x - y)[1]!;
   const oursMs: number[] = [];
   let der: Buffer = Buffer.alloc(0);
   for (let run = 0; run < 3; run++) {
     const t0 = performance.now();
-    der = buildCrl({ issuer, caPrivateKey: privateKey, crlNumber: 1n, thisUpdate: now, nextUpdate: new Date(now.getTime() + 86_400_000), entries }).der;
+    der = build(entries);
     oursMs.push(Math.round(performance.now() - t0));
+  }
+  // Growth (issue #9: CRL time grows linearly): the same at a tenth of the entries, median of 3.
+  const tenthMs: number[] = [];
+  for (let run = 0; run < 3; run++) {
+    const t0 = performance.now();
+    build(tenth);
+    tenthMs.push(Math.round(performance.now() - t0));
   }
   writeFileSync(path.join(dir, 'ours.der'), der);
   openssl(['crl', '-inform', 'DER', '-in', 'ours.der', '-noout']);
@@ -81,12 +93,17 @@ authorityKeyIdentifier = keyid:always
   const opensslMs = Math.round(performance.now() - t1);
   openssl(['crl', '-in', 'openssl.pem', '-outform', 'DER', '-out', 'openssl.der']);
   const { statSync } = await import('node:fs');
-  const median = [...oursMs].sort((x, y) => x - y)[1]!;
+  const median = medianOf(oursMs);
+  const tenthMedian = medianOf(tenthMs);
   writeResult({
     name: 'crl-build',
     dataset: `${N.toLocaleString('en')} revoked entries, 5 reasons in turn, invalidityDate on keyCompromise, RSA-2048 / SHA-256`,
     baseline: { label: 'openssl ca -gencrl from index.txt, same entries and key', ms: opensslMs, bytes: statSync(path.join(dir, 'openssl.der')).size },
-    ours: { ms: median, runsMs: oursMs, bytes: der.length, opensslCrlCheck: 'openssl crl -noout and -CAfile: OK' },
+    ours: {
+      ms: median, runsMs: oursMs, bytes: der.length, opensslCrlCheck: 'openssl crl -noout and -CAfile: OK',
+      // Time per entry at N ÷ time per entry at N/10: 1 is linear.
+      growth: { entries: [N / 10, N], ms: [tenthMedian, median], perEntryRatio: Math.round((median / N / (tenthMedian / (N / 10))) * 100) / 100 },
+    },
     ratio: Math.round((opensslMs / median) * 10) / 10,
     ratioMeaning: 'openssl time ÷ our time (higher is better for us)',
     quick,

@@ -1,6 +1,6 @@
 import t from 'tap';
 import { readFile } from 'node:fs/promises';
-import { buildCrl, buildEndEntityCertificate, generateSerial, parseCsr, toPem, type CrlEntry } from '../../src/pki/index.js';
+import { buildCrl, buildEndEntityCertificate, generateSerial, PackedCrlEntries, parseCsr, toPem, type CrlEntry } from '../../src/pki/index.js';
 import { BASE_URL, DAY, makeCa, now, openssl, opensslCsr, put, tempDir } from './helpers.js';
 
 const ca = await makeCa('signature');
@@ -108,4 +108,19 @@ t.test('bad input is refused', async (t) => {
   t.throws(() => buildCrl({ ...common, entries: [{ serial: 'ab', revokedAt: at, reason: 'bogus' as never }] }), { code: 'invalidArgument' });
   t.throws(() => buildCrl({ ...common, entries: [{ serial: 'ab', revokedAt: new Date(NaN), reason: 'keyCompromise' }] }), { code: 'invalidArgument' });
   t.throws(() => buildCrl({ ...common, crlNumber: -1, entries: [] }), { code: 'invalidArgument' });
+});
+
+t.test('entries held packed (as the service holds them) give the very CRL their objects give', async (t) => {
+  const at = now();
+  const objects: CrlEntry[] = Array.from({ length: 200 }, (_, i) => ({
+    serial: generateSerial(),
+    revokedAt: new Date(at.getTime() - i * 61_000),
+    reason: (['affiliationChanged', 'keyCompromise', 'certificateHold', 'unspecified'] as const)[i % 4]!,
+    invalidityDate: i % 4 === 1 ? new Date(at.getTime() - i * 3_600_000) : null,
+  }));
+  const packed = new PackedCrlEntries();
+  for (const e of objects) packed.push(e.serial as string, e.revokedAt, e.reason, e.invalidityDate ?? null);
+  t.equal(packed.length, 200);
+  const input = { issuer: ca.id, caPrivateKey: ca.key, crlNumber: 7, thisUpdate: at, nextUpdate: new Date(at.getTime() + DAY) };
+  t.same(buildCrl({ ...input, entries: packed }).der, buildCrl({ ...input, entries: objects }).der);
 });
