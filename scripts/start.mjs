@@ -11,12 +11,12 @@
 // DATABASE_URL is unset) is left out and loaded from node_modules at run time.
 // A build is written to a temporary folder and renamed into place, so processes starting together
 // never see half of one; builds of older sources are removed once nothing can be starting from
-// them any more. `node scripts/start.mjs --build` only builds (the Dockerfile does this at image
+// them any more and no running service marks them as its own (see IN_USE). `node scripts/start.mjs --build` only builds (the Dockerfile does this at image
 // build time); `--dist=<dir>` builds into and runs from <dir> instead of dist/ (bench/startup.ts
 // times a build there, leaving dist/ to any service running from it).
 // Plain JavaScript on purpose: this file runs before anything could compile TypeScript.
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
@@ -131,10 +131,41 @@ async function build() {
   }
   for (const entry of readdirSync(DIST)) {
     const full = path.join(DIST, entry);
-    if (entry !== id && Date.now() - statSync(full).mtimeMs > STALE_BUILD_MS) rmSync(full, { recursive: true, force: true });
+    if (entry !== id && Date.now() - statSync(full).mtimeMs > STALE_BUILD_MS && !inUse(full)) rmSync(full, { recursive: true, force: true });
   }
   return out;
 }
 
+// A service running from a build marks it (.in-use-<pid>): with WORKERS > 1 its primary forks
+// replacement workers from those files for as long as it runs, so a later build in the same tree
+// must leave them alone while the marker names a live process.
+const IN_USE = '.in-use-';
+
+function alive(pid) {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return error.code === 'EPERM';
+  }
+}
+
+function inUse(dir) {
+  try {
+    return readdirSync(dir).some((name) => name.startsWith(IN_USE) && alive(Number(name.slice(IN_USE.length))));
+  } catch {
+    return false;
+  }
+}
+
 const out = await build();
-if (!process.argv.includes('--build')) await import(pathToFileURL(path.join(out, 'server.js')).href);
+if (!process.argv.includes('--build')) {
+  const marker = path.join(out, `${IN_USE}${process.pid}`);
+  try {
+    writeFileSync(marker, '');
+    process.on('exit', () => rmSync(marker, { force: true }));
+  } catch {
+    // A read-only image (built once with --build): nothing there removes builds anyway.
+  }
+  await import(pathToFileURL(path.join(out, 'server.js')).href);
+}
