@@ -65,16 +65,8 @@ export function cpuMs(pid: number): number {
 export function treeCpuMs(pid: number): number {
   try {
     const own = statFields(pid);
-    let ticks = Number(own[11]) + Number(own[12]) + Number(own[13]) + Number(own[14]);
-    for (const child of childPids(pid)) {
-      try {
-        const f = statFields(child);
-        ticks += Number(f[11]) + Number(f[12]);
-      } catch {
-        // gone meanwhile
-      }
-    }
-    return ticks * 10;
+    const ownAndReapedMs = (Number(own[11]) + Number(own[12]) + Number(own[13]) + Number(own[14])) * 10;
+    return childPids(pid).reduce((ms, child) => ms + cpuMs(child), ownAndReapedMs);
   } catch {
     return 0;
   }

@@ -32,12 +32,6 @@ const TTL_MS = 10 * 60_000;
 const PENDING_MS = 60_000;
 const PRELOAD_PAGE = 2000;
 
-export interface CachedAnswer {
-  der: Buffer;
-  thisUpdate: Date;
-  nextUpdate: Date;
-}
-
 interface Entry {
   /** The answer without `suffix`, or the whole answer when suffix is null (latin1: one char a byte). */
   head: string;
@@ -92,7 +86,7 @@ export class OcspCache {
   }
 
   /** A hit (answer, or null for a known absence), or undefined on a miss. */
-  get(caId: string, hash: OcspHash, serial: string): CachedAnswer | null | undefined {
+  get(caId: string, hash: OcspHash, serial: string): repo.StoredOcspAnswer | null | undefined {
     if (!this.used) {
       this.used = true;
       this.refill();

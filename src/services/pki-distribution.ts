@@ -7,20 +7,23 @@ import { createHash } from 'node:crypto';
 import * as repo from '../db/repositories/pki.js';
 import {
   buildOcspResponse,
+  CA_IDS,
   decodeOcspGetRequest,
   isPkiError,
   matchCertId,
   ocspErrorResponse,
+  OCSP_HASHES,
   parseOcspRequest,
   verifyCertificate,
   type OcspErrorStatus,
+  type OcspHash,
 } from '../pki/index.js';
 import { notFound, Problem } from '../problems.js';
 import { cacheBus } from './cache-invalidation.js';
 import type { LoadedCa } from './certificate-authority.js';
 import type { ServiceContext } from './context.js';
 import { storedOcspAnswer } from './ocsp-answers.js';
-import { ocspCache, type CachedAnswer } from './ocsp-cache.js';
+import { ocspCache } from './ocsp-cache.js';
 
 const HOUR = 3_600_000;
 
@@ -76,16 +79,16 @@ const errorAnswer = (status: OcspErrorStatus): OcspAnswer => ({ der: ocspErrorRe
 // when an answer for that serial is stored (it was issued meanwhile).
 const UNKNOWN_CACHE_MAX = 10_000;
 const UNKNOWN_VALIDITY_MS = HOUR;
-const unknownCache = new Map<string, { der: Buffer; thisUpdate: Date; nextUpdate: Date; responderKeyId: Buffer }>();
-const unknownKey = (caId: string, hash: 'sha1' | 'sha256', serial: string) => `${serial}|${caId}|${hash}`;
+const unknownCache = new Map<string, repo.StoredOcspAnswer & { responderKeyId: Buffer }>();
+const unknownKey = (caId: string, hash: OcspHash, serial: string) => `${serial}|${caId}|${hash}`;
 
 function dropUnknown(serial: string): void {
   if (unknownCache.size === 0) return;
   if (serial === '') return unknownCache.clear();
-  for (const caId of ['signature', 'userAuthentication']) for (const hash of ['sha1', 'sha256'] as const) unknownCache.delete(unknownKey(caId, hash, serial));
+  for (const caId of CA_IDS) for (const hash of OCSP_HASHES) unknownCache.delete(unknownKey(caId, hash, serial));
 }
 
-async function unknownAnswer(ctx: ServiceContext, ca: LoadedCa, hash: 'sha1' | 'sha256', serial: string): Promise<{ der: Buffer; thisUpdate: Date; nextUpdate: Date }> {
+async function unknownAnswer(ctx: ServiceContext, ca: LoadedCa, hash: OcspHash, serial: string): Promise<repo.StoredOcspAnswer> {
   const key = unknownKey(ca.id, hash, serial);
   const now = ctx.clock.now();
   const hit = unknownCache.get(key);
@@ -105,7 +108,7 @@ export function startOcspAnswerCache(ctx: ServiceContext): void {
 }
 
 /** The stored answer: from memory when cached, else one indexed lookup (then cached). */
-async function storedAnswer(ctx: ServiceContext, caId: string, hash: 'sha1' | 'sha256', serial: string): Promise<CachedAnswer | undefined> {
+async function storedAnswer(ctx: ServiceContext, caId: string, hash: OcspHash, serial: string): Promise<repo.StoredOcspAnswer | undefined> {
   const cache = ocspCache(ctx, dropUnknown);
   const hit = cache.get(caId, hash, serial);
   if (hit !== undefined) return hit ?? undefined;
@@ -132,7 +135,7 @@ export async function answerOcsp(ctx: ServiceContext, ca: string, request: Uint8
   if (certIds.length !== 1) return errorAnswer('malformedRequest');
   const certId = certIds[0]!;
   if (!matchCertId(certId, [loaded.identity])) return errorAnswer('unauthorized');
-  const hash = certId.hashAlgorithm as 'sha1' | 'sha256';
+  const hash = certId.hashAlgorithm as OcspHash;
   const answer = (await storedAnswer(ctx, loaded.id, hash, certId.serial)) ?? (await unknownAnswer(ctx, loaded, hash, certId.serial));
   return { der: answer.der, responseStatus: 'successful', thisUpdate: answer.thisUpdate, nextUpdate: answer.nextUpdate };
 }
