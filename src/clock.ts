@@ -13,6 +13,11 @@ export class AdjustableClock implements Clock {
     return new Date(Date.now() + this.offsetMs);
   }
 
+  /** The system clock's time, whatever this clock is set to (what reset() returns to). */
+  systemNow(): Date {
+    return new Date(Date.now());
+  }
+
   set(instant: Date): void {
     this.offsetMs = instant.getTime() - Date.now();
   }

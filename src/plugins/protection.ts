@@ -9,6 +9,8 @@ import type { Config } from '../config.js';
 import { Problem } from '../problems.js';
 
 // JSON API: nothing may frame or script it; Swagger UI needs its own scripts, styles and data: images.
+// No upgrade-insecure-requests (helmet's default): on plain HTTP from another host the browser
+// would fetch Swagger UI's scripts over https, find nothing, and show a blank page.
 const HELMET_OPTIONS: HelmetOptions = {
   contentSecurityPolicy: {
     directives: {
@@ -17,6 +19,7 @@ const HELMET_OPTIONS: HelmetOptions = {
       styleSrc: ["'self'", "'unsafe-inline'"],
       imgSrc: ["'self'", 'data:'],
       frameAncestors: ["'none'"],
+      upgradeInsecureRequests: null,
     },
   },
   crossOriginResourcePolicy: { policy: 'cross-origin' },

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { validate } from '@readme/openapi-parser';
+import { sql } from 'kysely';
 import pg from 'pg';
 import t from 'tap';
 import { openapiText } from '../../src/openapi-document.js';
@@ -20,7 +21,11 @@ t.test('health, metrics, docs and the OpenAPI document', async (t) => {
   const docs = await h.request({ method: 'GET', url: '/docs/', auth: null });
   t.equal(docs.statusCode, 200);
   t.match(docs.body, /swagger/i);
-  t.ok(docs.headers['content-security-policy'], 'security headers are set');
+  const csp = String(docs.headers['content-security-policy']);
+  t.notMatch(csp, /upgrade-insecure-requests/, 'Swagger UI loads over plain HTTP from another host');
+  for (const directive of ["default-src 'self'", "script-src 'self'", "frame-ancestors 'none'", "object-src 'none'", "img-src 'self' data:"]) {
+    t.match(csp, directive, `the rest of the CSP stays: ${directive}`);
+  }
   t.equal(docs.headers['x-content-type-options'], 'nosniff');
 
   const spec = (await h.request({ method: 'GET', url: '/openapi.json', auth: null })).json();
@@ -52,6 +57,22 @@ t.test('/health/ready and requests answer 503 while the database refuses connect
   t.equal((await h.request({ method: 'GET', url: '/health/ready', auth: null })).statusCode, 200, 'recovers without a restart');
 });
 
+t.test('/health/ready answers 503 while a migration of this code is not applied', async (t) => {
+  const h = await testApp(t);
+  const db = new pg.Client({ connectionString: h.databaseUrl });
+  await db.connect();
+  t.teardown(() => db.end());
+  const { rows } = await db.query<{ name: string }>('SELECT name FROM kysely_migration ORDER BY name DESC LIMIT 1');
+  await db.query('DELETE FROM kysely_migration WHERE name = $1', [rows[0]!.name]);
+  const pending = await h.request({ method: 'GET', url: '/health/ready', auth: null });
+  t.equal(pending.statusCode, 503);
+  t.match(pending.headers['content-type'], /^application\/problem\+json/);
+  t.match(pending.json(), { ready: false, database: 'up', migrations: 'pending' });
+  t.ok(pending.headers['retry-after']);
+  await db.query('INSERT INTO kysely_migration (name, timestamp) VALUES ($1, now())', [rows[0]!.name]);
+  t.equal((await h.request({ method: 'GET', url: '/health/ready', auth: null })).statusCode, 200, 'ready again once it is applied');
+});
+
 t.test('the clock can be moved only when CLOCK_CONTROL=enabled', async (t) => {
   const h = await testApp(t);
   const set = await h.request({ method: 'PUT', url: '/v1/clock', payload: { now: '2031-04-01T09:00:00+09:00' } });
@@ -67,3 +88,26 @@ t.test('the clock can be moved only when CLOCK_CONTROL=enabled', async (t) => {
   const off = await testApp(t, { CLOCK_CONTROL: 'disabled' });
   t.equal((await off.request({ method: 'PUT', url: '/v1/clock', payload: { now: '2031-04-01T09:00:00+09:00' } })).statusCode, 404);
 });
+
+t.test('the clock moves only when its audit row commits', async (t) => {
+  const h = await testApp(t);
+  const db = h.app.ctx.db;
+  await sql`CREATE FUNCTION refuse_clock_audit() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN IF NEW.resource = 'clock' THEN RAISE EXCEPTION 'injected failure'; END IF; RETURN NEW; END $$`.execute(db);
+  await sql`CREATE TRIGGER refuse_clock_audit BEFORE INSERT ON audit_log FOR EACH ROW EXECUTE FUNCTION refuse_clock_audit()`.execute(db);
+
+  const set = await h.request({ method: 'PUT', url: '/v1/clock', payload: { now: '2031-04-01T09:00:00+09:00' } });
+  t.equal(set.statusCode, 500);
+  const after = (await h.request({ method: 'GET', url: '/v1/clock' })).json();
+  t.equal(after.adjusted, false, 'the clock did not move');
+  t.ok(Math.abs(Date.parse(after.now) - Date.now()) < 60_000);
+
+  await sql`DROP TRIGGER refuse_clock_audit ON audit_log`.execute(db);
+  t.equal((await h.request({ method: 'PUT', url: '/v1/clock', payload: { now: '2031-04-01T09:00:00+09:00' } })).statusCode, 200);
+  await sql`CREATE TRIGGER refuse_clock_audit BEFORE INSERT ON audit_log FOR EACH ROW EXECUTE FUNCTION refuse_clock_audit()`.execute(db);
+  t.equal((await h.request({ method: 'DELETE', url: '/v1/clock' })).statusCode, 500);
+  const still = (await h.request({ method: 'GET', url: '/v1/clock' })).json();
+  t.equal(still.adjusted, true, 'a reset whose audit fails leaves the clock where it was');
+  t.match(still.now, /^2031-04-01T00:0/);
+});
+
