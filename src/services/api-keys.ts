@@ -101,32 +101,42 @@ async function revokeApiKeyInTransaction(ctx: ServiceContext, actor: Actor, keyI
 // working here as soon as the NOTIFY arrives. Unknown keys are never cached.
 const KEY_CACHE_MAX = 1000;
 const KEY_CACHE_TTL_MS = 30_000;
-const keyCaches = new WeakMap<ServiceContext, BoundedCache<repo.ApiKeyRecord>>();
+type KnownKey = repo.ApiKeyRecord & { secretHash: string };
+const keyCaches = new WeakMap<ServiceContext, BoundedCache<KnownKey>>();
 
-function keyCache(ctx: ServiceContext): BoundedCache<repo.ApiKeyRecord> {
+function keyCache(ctx: ServiceContext): BoundedCache<KnownKey> {
   let cache = keyCaches.get(ctx);
   if (!cache) {
     const bus = cacheBus(ctx);
-    const fresh = new BoundedCache<repo.ApiKeyRecord>(bus, KEY_CACHE_MAX, KEY_CACHE_TTL_MS);
+    const fresh = new BoundedCache<KnownKey>(bus, KEY_CACHE_MAX, KEY_CACHE_TTL_MS);
     bus.on('api_keys_changed', () => fresh.clear());
     keyCaches.set(ctx, (cache = fresh));
   }
   return cache;
 }
 
-/** The principal behind a bearer token, or undefined when unknown, revoked or expired. */
+/** Whether the presented secret's hash is the stored one, compared in constant time. */
+function sameHash(stored: string, presented: string): boolean {
+  const a = Buffer.from(stored, 'utf8');
+  const b = Buffer.from(presented, 'utf8');
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
+/**
+ * The principal behind a bearer token, or undefined when unknown, revoked or expired. The database
+ * finds candidates by the first 64 bits of the secret's hash; what decides is the constant-time
+ * comparison of the whole presented hash with each candidate's stored hash.
+ */
 export async function authenticate(ctx: ServiceContext, token: string): Promise<Principal | undefined> {
   const hash = hashSecret(token);
   const cache = keyCache(ctx);
   let key = cache.get(hash);
   if (!key) {
     const generation = cacheBus(ctx).generation;
-    key = await repo.findApiKeyBySecretHash(ctx.db, hash);
+    key = (await repo.findApiKeysBySecretHashPrefix(ctx.db, hash)).find((k) => sameHash(k.secretHash, hash));
     if (!key) return undefined;
     cache.set(hash, key, generation);
   }
-  // The lookup already matched; the constant-time check keeps a future prefix lookup honest too.
-  if (!timingSafeEqual(Buffer.from(hash), Buffer.from(hashSecret(token)))) return undefined;
   const now = ctx.clock.now();
   if (key.revokedAt && key.revokedAt <= now) return undefined;
   if (key.expiresAt && key.expiresAt <= now) return undefined;

@@ -1,5 +1,7 @@
+import { randomBytes } from 'node:crypto';
 import t from 'tap';
-import { bootstrapAdminKey, BOOTSTRAP_ADMIN_KEY_ID } from '../../src/services/api-keys.js';
+import { insertApiKey } from '../../src/db/repositories/api-keys.js';
+import { bootstrapAdminKey, BOOTSTRAP_ADMIN_KEY_ID, hashSecret } from '../../src/services/api-keys.js';
 import { testApp } from '../support/app.js';
 
 t.test('API keys: created with scopes, listed without secrets, revoked, expired', async (t) => {
@@ -79,4 +81,23 @@ t.test('the bootstrap admin key made by processes starting together: no unique v
   const keys = await ctx.db.selectFrom('api_keys').select('key_id').where('key_id', '=', BOOTSTRAP_ADMIN_KEY_ID).execute();
   t.equal(keys.length, 1);
   t.equal((await h.request({ method: 'GET', url: '/v1/api-keys' })).statusCode, 200, 'and the admin key works');
+});
+
+t.test('a key is accepted only when its whole stored hash matches: a row sharing the looked-up prefix is refused', async (t) => {
+  const h = await testApp(t);
+  const secret = `jpw_${randomBytes(32).toString('base64url')}`;
+  const hash = hashSecret(secret);
+  const flip = (c: string) => (c === '0' ? '1' : '0');
+  // Same first 64 bits (what the lookup uses), one hex digit different at the end.
+  const impostorHash = `${hash.slice(0, -1)}${flip(hash.at(-1)!)}`;
+  const now = h.app.clock.now();
+  const row = (keyId: string) => ({ keyId, name: keyId, scopes: ['admin'], createdAt: now, expiresAt: null, revokedAt: null });
+  await insertApiKey(h.app.ctx.db, row('key_impostor'), impostorHash);
+  t.equal((await h.request({ method: 'GET', url: '/v1/api-keys', auth: secret })).statusCode, 401, 'a candidate whose stored hash differs is refused');
+
+  await insertApiKey(h.app.ctx.db, row('key_genuine'), hash);
+  const created = await h.request({ method: 'POST', url: '/v1/api-keys', auth: secret, payload: { name: 'made by the genuine key', scopes: ['status:read'] } });
+  t.equal(created.statusCode, 201, 'the key whose stored hash is the presented one is accepted');
+  const audit = await h.app.ctx.db.selectFrom('audit_log').select('key_id').where('action', '=', 'apiKey.created').executeTakeFirstOrThrow();
+  t.equal(audit.key_id, 'key_genuine', 'as the genuine key, not the one sharing its prefix');
 });

@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import type { Database } from '../schema.js';
 
 export interface ApiKeyRecord {
@@ -41,9 +41,21 @@ export async function upsertApiKey(db: Kysely<Database>, key: ApiKeyRecord, secr
     .execute();
 }
 
-export async function findApiKeyBySecretHash(db: Kysely<Database>, secretHash: string): Promise<ApiKeyRecord | undefined> {
-  const row = await db.selectFrom('api_keys').select(COLUMNS).where('secret_hash', '=', secretHash).executeTakeFirst();
-  return row && toRecord(row);
+/** Characters of the secret hash the lookup uses (64 bits; index of migration 0014). */
+export const SECRET_HASH_PREFIX_LENGTH = 16;
+
+/**
+ * The keys whose stored secret hash starts like this one (in practice one or none), with that stored
+ * hash: the caller decides by comparing it whole, in constant time.
+ */
+export async function findApiKeysBySecretHashPrefix(db: Kysely<Database>, secretHash: string): Promise<(ApiKeyRecord & { secretHash: string })[]> {
+  const prefix = secretHash.slice(0, SECRET_HASH_PREFIX_LENGTH);
+  const rows = await db
+    .selectFrom('api_keys')
+    .select([...COLUMNS, 'secret_hash'])
+    .where(sql<string>`left(secret_hash, ${sql.lit(SECRET_HASH_PREFIX_LENGTH)})`, '=', prefix)
+    .execute();
+  return rows.map((r) => ({ ...toRecord(r), secretHash: r.secret_hash }));
 }
 
 export async function findApiKey(db: Kysely<Database>, keyId: string): Promise<ApiKeyRecord | undefined> {
