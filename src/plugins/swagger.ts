@@ -13,6 +13,26 @@ export const OPENAPI_INFO = {
     'Errors are application/problem+json (RFC 9457). Authenticate with "Authorization: Bearer <api key>".',
 };
 
+type OpenApiResponses = Record<string, { content?: Record<string, unknown> }>;
+
+/**
+ * Every 4xx/5xx answer is sent as application/problem+json (src/plugins/problem-json.ts);
+ * @fastify/swagger labels every response schema application/json, so the document is relabelled.
+ */
+export function problemContentTypes<T>(document: T): T {
+  const paths = (document as { paths?: Record<string, Record<string, { responses?: OpenApiResponses }>> }).paths ?? {};
+  for (const operations of Object.values(paths)) {
+    for (const operation of Object.values(operations)) {
+      for (const [status, response] of Object.entries(operation.responses ?? {})) {
+        const json = response.content?.['application/json'];
+        if (!/^[45]/.test(status) || json === undefined) continue;
+        response.content = { 'application/problem+json': json };
+      }
+    }
+  }
+  return document;
+}
+
 export default fp(
   async function openapi(app: FastifyInstance, opts: { config: Config }) {
     app.addSchema(ProblemSchema);
@@ -35,6 +55,7 @@ export default fp(
           { name: 'admin', description: 'API keys, audit log, clock' },
         ],
       },
+      transformObject: (document) => problemContentTypes('openapiObject' in document ? document.openapiObject : document.swaggerObject),
       refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => String(json.$id ?? `def-${i}`) },
     });
     await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: false });

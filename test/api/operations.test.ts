@@ -34,6 +34,15 @@ t.test('health, metrics, docs and the OpenAPI document', async (t) => {
   t.ok(result.valid, `valid OpenAPI 3.1: ${JSON.stringify(result.valid ? [] : result.errors).slice(0, 500)}`);
   t.ok(spec.paths['/v1/api-keys'].post.security, 'non-public routes declare the bearer scheme');
   t.notOk(spec.paths['/health/live'].get.security, 'public routes do not');
+  const errorMedia = new Set<string>();
+  for (const operations of Object.values(spec.paths) as Record<string, { responses: Record<string, { content?: object }> }>[]) {
+    for (const operation of Object.values(operations)) {
+      for (const [status, response] of Object.entries(operation.responses)) {
+        if (/^[45]/.test(status)) for (const media of Object.keys(response.content ?? {})) errorMedia.add(media);
+      }
+    }
+  }
+  t.same([...errorMedia], ['application/problem+json'], 'every 4xx/5xx response is declared application/problem+json');
 
   const committed = readFileSync(new URL('../../openapi/openapi.json', import.meta.url), 'utf8');
   t.equal(committed, openapiText(h.app), 'openapi/openapi.json is current (run `npm run openapi`)');
