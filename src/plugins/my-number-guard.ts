@@ -5,8 +5,10 @@ import { Problem } from '../problems.js';
 
 /**
  * The service never accepts a My Number (個人番号): a value shaped like one, in any string field of
- * the body, query or path, is refused before anything else looks at it (DESIGN.md "HTTP conventions").
- * Encoded binary (CSR, PEM, hex serials) is exempt: its digits are not a person's number.
+ * the body, query or path, or in a header the service keeps (Idempotency-Key is stored, X-Request-Id
+ * is logged, stored in the audit log and echoed), is refused before anything else looks at it
+ * (DESIGN.md "HTTP conventions"). Encoded binary (CSR, PEM, hex serials) is exempt: its digits are
+ * not a person's number.
  */
 const ENCODED_FIELDS = new Set(['csr', 'pem', 'certificate', 'serial']);
 const MAX_DEPTH = 32;
@@ -24,11 +26,24 @@ export function findMyNumber(value: unknown, path: string, depth = 0): string | 
   return undefined;
 }
 
+/** Headers whose values the service stores, logs or echoes. */
+const KEPT_HEADERS = ['idempotency-key', 'x-request-id'] as const;
+
+export function findMyNumberInHeaders(headers: Record<string, unknown>): string | undefined {
+  for (const name of KEPT_HEADERS) {
+    const value = headers[name];
+    const values = Array.isArray(value) ? value : [value];
+    if (values.some((v) => typeof v === 'string' && containsMyNumber(v))) return `headers/${name}`;
+  }
+  return undefined;
+}
+
 export default fp(
   async function myNumberGuard(app: FastifyInstance) {
     app.addHook('preValidation', (request, _reply, done) => {
       const found =
-        findMyNumber(request.params, 'params') ?? findMyNumber(request.query, 'query') ?? findMyNumber(request.body, 'body');
+        findMyNumber(request.params, 'params') ?? findMyNumber(request.query, 'query') ?? findMyNumberInHeaders(request.headers) ??
+        findMyNumber(request.body, 'body');
       if (!found) {
         done();
         return;

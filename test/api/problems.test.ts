@@ -148,6 +148,26 @@ t.test('422 for a value shaped like a My Number in any string field', async (t) 
   t.equal((await h.app.ctx.db.selectFrom('api_keys').select('key_id').execute()).length, 2, 'the refused request stored nothing');
 });
 
+t.test('422 for a My Number in a header the service keeps: Idempotency-Key (stored), X-Request-Id (logged, audited, echoed)', async (t) => {
+  const h = await testApp(t);
+  const payload = { name: 'header check', scopes: ['status:read'] };
+  for (const [header, value] of [['idempotency-key', '123456789018'], ['idempotency-key', 'order-1234-5678-9018'], ['x-request-id', '123456789018'], ['x-request-id', 'req.123456789018']]) {
+    const refused = await h.request({ method: 'POST', url: '/v1/api-keys', headers: { [header!]: value! }, payload });
+    t.equal(refused.statusCode, 422, `${header}: ${value}`);
+    t.equal(refused.json().type, 'urn:jpki-ward:problem:myNumberNotAccepted');
+    t.same(refused.json().errors, [{ path: `headers/${header}`, message: 'My Number not accepted' }]);
+    t.notMatch(`${refused.body} ${JSON.stringify(refused.headers)}`, /9018/, 'the number is not echoed in the body or a header');
+  }
+  const read = await h.request({ method: 'GET', url: '/v1/api-keys', headers: { 'x-request-id': '123456789018' } });
+  t.equal(read.statusCode, 422, 'reads too');
+  t.equal((await h.app.ctx.db.selectFrom('api_keys').select('key_id').execute()).length, 1, 'no key made');
+  t.equal((await h.app.ctx.db.selectFrom('idempotency_keys').select('idempotency_key').execute()).length, 0, 'no Idempotency-Key stored');
+  t.notMatch(h.logs(), /123456789018/, 'nor logged');
+  const fine = await h.request({ method: 'POST', url: '/v1/api-keys', headers: { 'idempotency-key': '123456789012', 'x-request-id': 'req-123456789012' }, payload });
+  t.equal(fine.statusCode, 201, 'twelve digits without the check digit pass');
+  t.equal(fine.headers['x-request-id'], 'req-123456789012', 'and a fine request id is kept');
+});
+
 t.test('JSON bodies are not coerced: a number where a string belongs is a 400; query strings are', async (t) => {
   const h = await testApp(t);
   const numeric = await h.request({ method: 'POST', url: '/v1/pins/check', payload: { pinKind: 'userAuthentication', pin: 1234 } });
