@@ -6,7 +6,7 @@ import { civilPeriodEnd, inquiryAnswerDeadline, nextAllCountersOpenDay } from '.
 import { dateExists, type PlainDate } from '../../src/domain/dates.js';
 import { DEFAULT_OFFICES } from '../../src/domain/offices.js';
 import { DEFAULT_DOMAIN_POLICY, domainPolicy } from '../../src/domain/policy.js';
-import { d, dateBetween, eachDayOfYears, EXHAUSTIVE_YEARS } from './support.js';
+import { d, dateBetween, eachDay, eachDayOfYears, EXHAUSTIVE_YEARS } from './support.js';
 
 const deadline = (mailed: string, closures: CalendarClosure[] = [], policy = DEFAULT_DOMAIN_POLICY) => {
   const { periodEndsOn, dueOn } = inquiryAnswerDeadline(d(mailed), DEFAULT_OFFICES, closures, policy);
@@ -76,6 +76,21 @@ t.test('property 1900–2100: a one-month period ends as 民法 143 describes', 
   );
 });
 
+/**
+ * The rolled deadline is never before the period's end, falls on a weekday on which every office
+ * opens, and no such day lies between the two (it is the first one).
+ */
+function rollsToFirstOpenDay(mailed: PlainDate, closures: CalendarClosure[]): boolean {
+  const { periodEndsOn, dueOn } = inquiryAnswerDeadline(mailed, DEFAULT_OFFICES, closures, DEFAULT_DOMAIN_POLICY);
+  const allOpen = (day: PlainDate) =>
+    day.dayOfWeek <= 5 && DEFAULT_OFFICES.every((office) => daySchedule(office, day, closures).open);
+  if (Temporal.PlainDate.compare(dueOn, periodEndsOn) < 0 || !allOpen(dueOn)) return false;
+  for (let day = periodEndsOn; !day.equals(dueOn); day = day.add({ days: 1 })) {
+    if (allOpen(day)) return false;
+  }
+  return true;
+}
+
 t.test('property: a rolled deadline is never earlier and falls on a day every office opens on weekday hours', async () => {
   const closure = fc.record({
     date: dateBetween('1970-01-01', '2050-12-31'),
@@ -89,15 +104,29 @@ t.test('property: a rolled deadline is never earlier and falls on a day every of
         ...randomClosures,
         ...randomClosures.map((c, i) => ({ ...c, date: periodEnd.add({ days: i }) })),
       ];
-      const { periodEndsOn, dueOn } = inquiryAnswerDeadline(mailed, DEFAULT_OFFICES, closures, DEFAULT_DOMAIN_POLICY);
-      const allOpen = (day: typeof dueOn) =>
-        day.dayOfWeek <= 5 && DEFAULT_OFFICES.every((office) => daySchedule(office, day, closures).open);
-      if (Temporal.PlainDate.compare(dueOn, periodEndsOn) < 0 || !allOpen(dueOn)) return false;
-      for (let day = periodEndsOn; !day.equals(dueOn); day = day.add({ days: 1 })) {
-        if (allOpen(day)) return false;
-      }
-      return true;
+      return rollsToFirstOpenDay(mailed, closures);
     }),
     { numRuns: 500 },
   );
+});
+
+t.test('every mailing day of leap year 2024 and common years 2025–2026: the rolled deadline is the first all-open day on or after the period end', async (t) => {
+  // A branch's maintenance day every 17 days and a whole-ward one every 41, over the years the deadlines reach.
+  const closures: CalendarClosure[] = [];
+  let i = 0;
+  for (const day of eachDay(d('2024-01-01'), d('2027-02-28'))) {
+    i++;
+    if (i % 17 === 0) closures.push({ date: day, officeId: DEFAULT_OFFICES[i % DEFAULT_OFFICES.length]!.id });
+    if (i % 41 === 0) closures.push({ date: day });
+  }
+  for (const [label, withClosures] of [['calendar only', []], ['with maintenance closures', closures]] as const) {
+    const bad: string[] = [];
+    let days = 0;
+    for (const mailed of eachDayOfYears([2024, 2025, 2026])) {
+      days++;
+      if (!rollsToFirstOpenDay(mailed, [...withClosures])) bad.push(mailed.toString());
+    }
+    t.equal(days, 366 + 365 + 365, `${label}: every day swept`);
+    t.same(bad, [], label);
+  }
 });
