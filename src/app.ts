@@ -7,6 +7,7 @@ import { openDatabase, type DbHandle } from './db/connection.js';
 import { migrateToLatest } from './db/migrator.js';
 import { loggerOptions } from './logger.js';
 import auth from './plugins/auth.js';
+import corsOrigins from './plugins/cors.js';
 import metrics from './plugins/metrics.js';
 import myNumberGuard from './plugins/my-number-guard.js';
 import problemJson from './plugins/problem-json.js';
@@ -126,6 +127,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   }
 
   await app.register(protection, { config });
+  await app.register(corsOrigins, { config });
   await app.register(openapi, { config });
   await app.register(problemJson);
   await app.register(requestId);

@@ -26,6 +26,7 @@ const EnvSchema = Type.Object({
   RATE_LIMIT_MAX: Type.Integer({ minimum: 0, default: 6000 }),
   RATE_LIMIT_WINDOW_MS: Type.Integer({ minimum: 1000, default: 60_000 }),
   MAX_EVENT_LOOP_DELAY_MS: Type.Integer({ minimum: 0, default: 1000 }),
+  CORS_ORIGINS: Type.String({ default: '' }),
   DB_POOL_MAX: Type.Integer({ minimum: 1, maximum: 200, default: 10 }),
   DB_STATEMENT_TIMEOUT_MS: Type.Integer({ minimum: 100, default: 5000 }),
   BATCH_PROGRESS_LOG_MS: Type.Integer({ minimum: 100, default: 5000 }),
@@ -68,6 +69,8 @@ export interface Config {
   requestTimeoutMs: number;
   rateLimit: { max: number; windowMs: number };
   maxEventLoopDelayMs: number;
+  /** Browser origins allowed cross-origin requests (exact `scheme://host[:port]`); empty: CORS off. */
+  corsOrigins: string[];
   db: { poolMax: number; statementTimeoutMs: number };
   /** How often a running NDJSON batch logs its progress. */
   batchProgressLogMs: number;
@@ -123,6 +126,13 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
   } catch (e) {
     throw new ConfigError('RESIDENT_CODE_PATTERN', (e as Error).message);
   }
+  const corsOrigins = env.CORS_ORIGINS.split(',').map((o) => o.trim()).filter((o) => o !== '');
+  for (const origin of corsOrigins) {
+    // Exact origins only, as a browser sends them: no wildcard, path or trailing slash.
+    if (!/^https?:\/\/[A-Za-z0-9.-]+(:[0-9]{1,5})?$/.test(origin) && !/^https?:\/\/\[[0-9A-Fa-f:.]+\](:[0-9]{1,5})?$/.test(origin)) {
+      throw new ConfigError('CORS_ORIGINS', `expected comma-separated origins such as https://portal.example.jp (got ${JSON.stringify(origin)})`);
+    }
+  }
   if (env.WORKERS > 1) {
     // Each worker is a process of its own: PGlite's files belong to one process, and the service
     // clock (src/clock.ts, moved by PUT /v1/clock) is an offset held in each process's memory.
@@ -156,6 +166,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     requestTimeoutMs: env.REQUEST_TIMEOUT_MS,
     rateLimit: { max: env.RATE_LIMIT_MAX, windowMs: env.RATE_LIMIT_WINDOW_MS },
     maxEventLoopDelayMs: env.MAX_EVENT_LOOP_DELAY_MS,
+    corsOrigins,
     db: { poolMax: env.DB_POOL_MAX, statementTimeoutMs: env.DB_STATEMENT_TIMEOUT_MS },
     batchProgressLogMs: env.BATCH_PROGRESS_LOG_MS,
     ocspCacheMaxEntries: env.OCSP_CACHE_MAX_ENTRIES,

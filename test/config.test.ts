@@ -14,7 +14,7 @@ t.test('defaults', async (t) => {
 });
 
 t.test('an invalid value names its variable', async (t) => {
-  for (const [variable, value] of [['PORT', 'abc'], ['PORT', '99999'], ['LOG_LEVEL', 'loud'], ['DATABASE_URL', 'mysql://x'], ['ENFORCE_OPENING_HOURS', 'yes'], ['RESIDENT_CODE_PATTERN', '(']] as const) {
+  for (const [variable, value] of [['PORT', 'abc'], ['PORT', '99999'], ['LOG_LEVEL', 'loud'], ['DATABASE_URL', 'mysql://x'], ['ENFORCE_OPENING_HOURS', 'yes'], ['RESIDENT_CODE_PATTERN', '('], ['CORS_ORIGINS', '*'], ['CORS_ORIGINS', 'https://a.example/'], ['CORS_ORIGINS', 'https://a.example,portal']] as const) {
     const error = (() => {
       try {
         loadConfig({ [variable]: value });
@@ -24,6 +24,11 @@ t.test('an invalid value names its variable', async (t) => {
     })();
     t.ok(error instanceof ConfigError && error.variable === variable && error.message.includes(variable), `${variable}=${value}`);
   }
+});
+
+t.test('CORS_ORIGINS: empty by default (CORS off), else exact origins', async (t) => {
+  t.same(loadConfig({}).corsOrigins, []);
+  t.same(loadConfig({ CORS_ORIGINS: 'https://portal.example.jp, http://localhost:8080,http://[::1]:3000' }).corsOrigins, ['https://portal.example.jp', 'http://localhost:8080', 'http://[::1]:3000']);
 });
 
 t.test('production refuses development settings', async (t) => {

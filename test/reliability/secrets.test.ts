@@ -50,7 +50,7 @@ t.test('a full scenario logged at trace level leaks no PIN, private key, API key
   t.comment(`log scan: ${logs.split('\n').length} lines, ${secrets.length} secrets looked for, none found`);
 });
 
-t.test('CORS is off: no Access-Control-Allow-Origin, preflight not answered', async (t) => {
+t.test('CORS is off by default: no Access-Control-Allow-Origin, preflight not answered', async (t) => {
   const h = await testApp(t);
   const get = await h.request({ method: 'GET', url: '/v1/offices', headers: { origin: 'https://evil.example' } });
   t.equal(get.statusCode, 200);
@@ -60,6 +60,35 @@ t.test('CORS is off: no Access-Control-Allow-Origin, preflight not answered', as
   t.notOk(preflight.headers['access-control-allow-origin'], 'no ACAO on a preflight');
   t.notOk(preflight.headers['access-control-allow-methods']);
   t.ok(preflight.statusCode >= 400, `preflight refused (${preflight.statusCode})`);
+});
+
+t.test('CORS_ORIGINS: an allowed origin gets Access-Control-Allow-Origin and its preflight; another origin neither', async (t) => {
+  const allowed = 'https://portal.ward.example.jp';
+  const h = await testApp(t, { CORS_ORIGINS: ` ${allowed}, http://localhost:8080 ` });
+  const read = await h.request({ method: 'GET', url: '/v1/offices', headers: { origin: allowed } });
+  t.equal(read.statusCode, 200);
+  t.equal(read.headers['access-control-allow-origin'], allowed, 'the allowed origin is named, not *');
+  t.match(read.headers.vary, /Origin/);
+  t.match(read.headers['access-control-expose-headers'], /ETag/);
+  t.notOk(read.headers['access-control-allow-credentials'], 'no credentials');
+  // Browsers send no Authorization header on a preflight: it is answered before authentication.
+  const preflight = await h.request({ method: 'OPTIONS', url: '/v1/api-keys', auth: null, headers: { origin: allowed, 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization, content-type' } });
+  t.equal(preflight.statusCode, 204, 'preflight answered');
+  t.equal(preflight.headers['access-control-allow-origin'], allowed);
+  t.match(preflight.headers['access-control-allow-methods'], /POST/);
+  t.match(preflight.headers['access-control-allow-headers'], /Authorization/);
+  const unauthenticated = await h.request({ method: 'GET', url: '/v1/offices', auth: null, headers: { origin: allowed } });
+  t.equal(unauthenticated.statusCode, 401, 'CORS lets the browser read answers; it does not stand in for a key');
+
+  for (const origin of ['https://evil.example', 'https://portal.ward.example.jp.evil.example', `${allowed}/`, 'null']) {
+    const get = await h.request({ method: 'GET', url: '/v1/offices', headers: { origin } });
+    t.equal(get.statusCode, 200);
+    t.notOk(get.headers['access-control-allow-origin'], `${origin}: no ACAO on a read`);
+    const other = await h.request({ method: 'OPTIONS', url: '/v1/api-keys', auth: null, headers: { origin, 'access-control-request-method': 'POST' } });
+    t.notOk(other.headers['access-control-allow-origin'], `${origin}: no ACAO on a preflight`);
+    t.notOk(other.headers['access-control-allow-methods']);
+    t.ok(other.statusCode >= 400, `${origin}: preflight refused (${other.statusCode})`);
+  }
 });
 
 t.test('security headers on API answers, problems and public PKI files', async (t) => {
