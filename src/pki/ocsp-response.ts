@@ -1,12 +1,14 @@
 // OCSP responses (RFC 6960 §4.2, RFC 5019 profile). Designed for pre-signing:
-// the service signs a response whenever a status changes (and again at
-// half-life), stores the bytes, and the hot path only looks them up. One
-// response answers one CertID hash algorithm: a response carrying both variants
-// would be allowed (RFC 6960 §4.2.2.3) but is refused by common clients (Go's
-// ocsp.ParseResponse, hence cfssl), so each variant is signed on its own. Hence no nonce, and a CertID we build
-// ourselves (openssl matches CertIDs field by field, not byte for byte).
+// the service signs a certificate's responses whenever its status changes (and
+// again at half-life), stores the bytes, and the hot path only looks them up.
+// One response answers one CertID hash algorithm: a response carrying both
+// variants would be allowed (RFC 6960 §4.2.2.3) but is refused by common
+// clients (Go's ocsp.ParseResponse, hence cfssl), so the SHA-1 and SHA-256
+// variants are two responses, signed side by side (buildOcspResponses). Hence
+// no nonce, and a CertID we build ourselves (openssl matches CertIDs field by
+// field, not byte for byte).
 import { createHash, type KeyObject } from 'node:crypto';
-import type { CaIdentity, OcspHash } from './ca.js';
+import { OCSP_HASHES, type CaIdentity, type OcspHash } from './ca.js';
 import { parseCertificate } from './cert-parse.js';
 import { algorithm, ctx, enumerated, generalizedTime, integerFromBytes, NULL, octets, oid, seq, truncateToSeconds } from './der.js';
 import { PkiError } from './errors.js';
@@ -82,20 +84,45 @@ const SUCCESSFUL = enumerated(0);
 
 /** A successful OCSPResponse (DER) for one certificate, CertID hashed with `hashAlgorithm`. */
 export async function buildOcspResponse(input: OcspResponseInput & { hashAlgorithm: OcspHash }): Promise<Buffer> {
+  return signResponse(input, input.hashAlgorithm, responseParts(input));
+}
+
+/**
+ * Both CertID variants (SHA-1 and SHA-256), two responses of one SingleResponse each: what the
+ * service stores per status change. The status and times are encoded once and both signatures are
+ * started together, so they run side by side on the thread pool (pki/sign.ts).
+ */
+export async function buildOcspResponses(input: OcspResponseInput): Promise<Record<OcspHash, Buffer>> {
+  const parts = responseParts(input);
+  const signed = await Promise.all(OCSP_HASHES.map((h) => signResponse(input, h, parts)));
+  return Object.fromEntries(OCSP_HASHES.map((h, i) => [h, signed[i]!])) as Record<OcspHash, Buffer>;
+}
+
+interface ResponseParts { status: Buffer; thisUpdate: Buffer; nextUpdate: Buffer; producedAt: Buffer }
+
+function responseParts(input: OcspResponseInput): ResponseParts {
   const thisUpdate = truncateToSeconds(input.thisUpdate);
   const nextUpdate = truncateToSeconds(input.nextUpdate);
   if (!(nextUpdate > thisUpdate)) throw new PkiError('invalidArgument', 'nextUpdate must be after thisUpdate');
-  const h = input.hashAlgorithm;
+  return {
+    status: certStatus(input.status),
+    thisUpdate: generalizedTime(thisUpdate),
+    nextUpdate: ctx(0, generalizedTime(nextUpdate)),
+    producedAt: generalizedTime(truncateToSeconds(input.producedAt ?? thisUpdate)),
+  };
+}
+
+async function signResponse(input: OcspResponseInput, h: OcspHash, parts: ResponseParts): Promise<Buffer> {
   const certId = seq(
     HASH_ALGORITHM[h],
     octets(input.issuer.nameHash[h]),
     octets(input.issuer.keyHash[h]),
     integerFromBytes(serialBytes(input.serial)),
   );
-  const single = seq(certId, certStatus(input.status), generalizedTime(thisUpdate), ctx(0, generalizedTime(nextUpdate)));
+  const single = seq(certId, parts.status, parts.thisUpdate, parts.nextUpdate);
   // version left out (DEFAULT v1 must not be encoded); responderID [2] byKey.
   const { responderId, certs, algId } = partsOf(input.responder);
-  const responseData = seq(responderId, generalizedTime(truncateToSeconds(input.producedAt ?? thisUpdate)), seq(single));
+  const responseData = seq(responderId, parts.producedAt, seq(single));
   const basic = seq(...(await signTbs(responseData, input.responder.privateKey, algId)), certs);
   return seq(SUCCESSFUL, ctx(0, seq(oid(OID.ocspBasic), octets(basic))));
 }

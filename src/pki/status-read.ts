@@ -72,9 +72,12 @@ export function readCrl(der: Uint8Array, issuerCertificate: Uint8Array): ReadCrl
   }
 }
 
-export type ReadOcspStatus = { serial: string; status: 'good' } | { serial: string; status: 'unknown' } | { serial: string; status: 'revoked'; reason: RevocationReason };
+/** Which serial, the CertID's hash algorithm ('sha1', 'sha256', else its OID), and what it says. */
+export type ReadOcspStatus = { serial: string; hashAlgorithm: string } & ({ status: 'good' } | { status: 'unknown' } | { status: 'revoked'; reason: RevocationReason });
 
-/** The single response of a pre-signed OCSPResponse (DER): which serial, and what it says. */
+const HASH_BY_OID = new Map<string, string>([[OID.sha1, 'sha1'], [OID.sha256, 'sha256']]);
+
+/** The single response of a pre-signed OCSPResponse (DER): which serial, hashed how, and what it says. */
 export function readOcspStatus(der: Uint8Array): ReadOcspStatus {
   const buf = Buffer.from(der);
   try {
@@ -86,12 +89,14 @@ export function readOcspStatus(der: Uint8Array): ReadOcspStatus {
     const responses = fields.find((n, i) => i > 0 && n.tag === 0x30 && fields[i - 1]!.tag === 0x18);
     const single = children(expect(responses, 0x30, 'responses'))[0];
     const [certId, certStatus] = children(expect(single, 0x30, 'SingleResponse'));
-    const serial = integerHex(children(expect(certId, 0x30, 'CertID'))[3]!);
-    if (certStatus!.tag === 0x80) return { serial, status: 'good' };
-    if (certStatus!.tag === 0x82) return { serial, status: 'unknown' };
+    const [hashAlgorithmNode, , , serialNode] = children(expect(certId, 0x30, 'CertID'));
+    const hashOid = decodeOid(children(expect(hashAlgorithmNode, 0x30, 'hashAlgorithm'))[0]!);
+    const about = { serial: integerHex(serialNode!), hashAlgorithm: HASH_BY_OID.get(hashOid) ?? hashOid };
+    if (certStatus!.tag === 0x80) return { ...about, status: 'good' };
+    if (certStatus!.tag === 0x82) return { ...about, status: 'unknown' };
     const [, reasonNode] = children(expect(certStatus, 0xa1, 'certStatus'));
     const reason = reasonNode ? (REASON_BY_CODE.get(readOne(reasonNode.value, 0x0a).value[0]!) ?? 'unspecified') : 'unspecified';
-    return { serial, status: 'revoked', reason };
+    return { ...about, status: 'revoked', reason };
   } catch (e) {
     if (e instanceof DerError || e instanceof TypeError) throw new PkiError('invalidArgument', `malformed OCSP response: ${e.message}`, { cause: e });
     throw e;

@@ -33,7 +33,7 @@ const pkiConsistency: FastifyPluginAsyncTypebox<{ ctx: ServiceContext }> = async
       summary: 'Do the published CRLs and OCSP answers match the database?',
       description:
         'For each CA, in one database snapshot: every certificate the database shows revoked or on hold must be in the latest CRL with the same ' +
-        'reason and be answered revoked (same reason) by its stored OCSP answers (SHA-1 CertID, and SHA-256 once one was asked for); no other certificate may be. The CRL ' +
+        'reason and be answered revoked (same reason) by both its stored OCSP answers (SHA-1 and SHA-256 CertID; a missing one is a difference); no other certificate may be. The CRL ' +
         'and OCSP bytes are parsed, and the CRL signature checked. `crlStale` says a regeneration is pending, which explains CRL differences for ' +
         'a few seconds after a change; `?regenerate=true` regenerates stale CRLs first. Reads every certificate: an operations check, not a hot path.',
       querystring: Type.Object({ regenerate: Type.Boolean({ default: false }) }, { additionalProperties: false }),

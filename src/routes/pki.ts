@@ -105,8 +105,8 @@ const pki: FastifyPluginAsyncTypebox<{ ctx: ServiceContext }> = async (app, { ct
       tags: ['pki'],
       summary: 'OCSP responder (RFC 6960, RFC 5019 profile), POST',
       description:
-        'Body: one OCSPRequest (DER) with one CertID (SHA-1 or SHA-256). SHA-1 answers are pre-signed when the status changes, SHA-256 ones on first request (then stored), and both ' +
-        'refreshed at half of OCSP_VALIDITY_HOURS; a nonce in the request is not echoed (RFC 8954). A serial this CA never issued ' +
+        'Body: one OCSPRequest (DER) with one CertID (SHA-1 or SHA-256). Both answers are pre-signed when the status changes and ' +
+        'refreshed at half of OCSP_VALIDITY_HOURS, and served from storage; a nonce in the request is not echoed (RFC 8954). A serial this CA never issued ' +
         'gets `unknown`, a CertID of another issuer `unauthorized`, undecodable bytes `malformedRequest`.',
       params: CaParam,
       body: { description: 'OCSPRequest (DER)', content: { 'application/ocsp-request': { schema: { type: 'string', format: 'binary' } } } },

@@ -1,11 +1,11 @@
-// The OCSP answers relying parties get. A status change signs the SHA-1 CertID answer in its own
-// transaction (what openssl, Windows and most relying parties ask for) and stores it; the
-// maintenance loop re-signs stored answers at half-life and after a responder renewal. The SHA-256
-// CertID answer is signed on its first request from the very row the SHA-1 answer was signed from,
-// and stored beside it until the next change (migration 0010): one RSA signature per change
-// instead of two, where almost every request asks for SHA-1.
+// The OCSP answers relying parties get, all pre-signed: every status change (and issuance) signs
+// both answers of the certificate, for SHA-1 and for SHA-256 CertIDs (two responses of one
+// SingleResponse each: Go's ocsp.ParseResponse, hence cfssl, refuses a response naming both), in
+// its own transaction, and stores them together; the maintenance loop re-signs both at half-life
+// and after a responder renewal. The request path only looks them up (pki-distribution.ts). Both
+// signatures of a row are started together, so they run side by side on libuv's thread pool.
 import * as repo from '../db/repositories/pki.js';
-import { buildOcspResponse, type CaId, type OcspCertStatus, type OcspHash, type RevocationReason } from '../pki/index.js';
+import { buildOcspResponses, type CaId, type OcspCertStatus, type RevocationReason } from '../pki/index.js';
 import type { LoadedCa } from './certificate-authority.js';
 import { inTransaction, type ServiceContext, type Tx } from './context.js';
 import { ocspAnswersChanging } from './ocsp-cache.js';
@@ -30,51 +30,33 @@ export function ocspStatusOf(row: { status: string; revocationReason: string | n
 
 export type OcspSubject = { serial: string; caId: string; status: string; revocationReason: string | null; revokedAt: Date | null };
 
-/** The SHA-1 CertID answer of each certificate, all signed at once on the thread pool (pki/sign.ts). */
+/** Both answers of each certificate (SHA-1 and SHA-256 CertIDs), all signed at once on the thread pool (pki/sign.ts). */
 export function signOcspResponses(ctx: ServiceContext, rows: OcspSubject[], now: Date): Promise<repo.OcspResponseRow[]> {
   return Promise.all(rows.map(async (row) => {
     const ca = ctx.cas.get(row.caId as CaId);
     const { thisUpdate, nextUpdate } = ocspWindow(ctx, ca, now);
-    const der = await buildOcspResponse({ issuer: ca.identity, responder: ca.responder, serial: row.serial, status: ocspStatusOf(row), thisUpdate, nextUpdate, producedAt: thisUpdate, hashAlgorithm: 'sha1' });
-    return { serial: row.serial, caId: ca.id, status: row.status, sha1Der: der, thisUpdate, nextUpdate };
+    const signed = await buildOcspResponses({ issuer: ca.identity, responder: ca.responder, serial: row.serial, status: ocspStatusOf(row), thisUpdate, nextUpdate, producedAt: thisUpdate });
+    return { serial: row.serial, caId: ca.id, status: row.status, sha1Der: signed.sha1, sha256Der: signed.sha256, thisUpdate, nextUpdate };
   }));
 }
 
-/** Stores signed answers in the caller's transaction, replacing earlier ones (SHA-256 variants included). */
+/** Stores signed answers in the caller's transaction, replacing earlier ones. */
 export async function storeSignedOcspResponses(db: Tx | ServiceContext['db'], ctx: ServiceContext, signed: repo.OcspResponseRow[]): Promise<void> {
   // This process stops answering these serials from memory until the commit's NOTIFY comes back.
   ocspAnswersChanging(ctx, signed.map((r) => r.serial));
   await repo.upsertOcspResponses(db, signed);
 }
 
-/** Signs each certificate's answer and stores it (replacing earlier ones). */
+/** Signs both answers of each certificate and stores them (replacing earlier ones). */
 export async function storeOcspResponses(db: Tx | ServiceContext['db'], ctx: ServiceContext, rows: OcspSubject[], now: Date): Promise<void> {
   await storeSignedOcspResponses(db, ctx, await signOcspResponses(ctx, rows, now));
 }
 
 /**
- * The stored answer to a CertID hashed with `hash`, or undefined when this CA has none for the
- * serial. A SHA-256 answer not signed since the last change is signed now with the status and
- * window of the stored SHA-1 answer (read in one snapshot with it), and stored unless that row
- * changed meanwhile; either way the answer given is the one that row stands for.
- */
-export async function storedOcspAnswer(ctx: ServiceContext, caId: string, serial: string, hash: OcspHash): Promise<repo.StoredOcspAnswer | undefined> {
-  if (hash === 'sha1') return repo.findOcspResponse(ctx.db, caId, serial);
-  const row = await repo.findSha256OcspResponse(ctx.db, caId, serial);
-  if (!row) return undefined;
-  const { thisUpdate, nextUpdate } = row;
-  if (row.der) return { der: row.der, thisUpdate, nextUpdate };
-  const ca = ctx.cas.get(caId as CaId);
-  const signedAt = new Date(Math.max(ctx.clock.now().getTime(), thisUpdate.getTime()));
-  const der = await buildOcspResponse({ issuer: ca.identity, responder: ca.responder, serial, status: ocspStatusOf(row), thisUpdate, nextUpdate, producedAt: signedAt, hashAlgorithm: 'sha256' });
-  await repo.storeSha256OcspAnswer(ctx.db, serial, row.version, der);
-  return { der, thisUpdate, nextUpdate };
-}
-
-/**
- * Re-signs stored OCSP answers that are past half-life (OCSP_VALIDITY_HOURS / 2 left) or were
- * signed by a responder certificate since replaced. Works in batches, one transaction each; returns
- * how many were re-signed (at most `limit`, so a caller can bound one run).
+ * Re-signs stored OCSP answers that are past half-life (OCSP_VALIDITY_HOURS / 2 left), were signed
+ * by a responder certificate since replaced, or lack their SHA-256 answer (rows written before
+ * migration 0013). Works in batches, one transaction each; returns how many rows were re-signed (at
+ * most `limit`, so a caller can bound one run).
  */
 export async function refreshOcspResponses(ctx: ServiceContext, opts: { batchSize?: number; limit?: number } = {}): Promise<number> {
   const batchSize = opts.batchSize ?? 500;

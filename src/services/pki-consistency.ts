@@ -7,7 +7,7 @@
 import { certificatesWithOcspPage } from '../db/repositories/consistency.js';
 import * as repo from '../db/repositories/pki.js';
 import { readCrl, readOcspStatus } from '../pki/status-read.js';
-import type { CaId } from '../pki/index.js';
+import type { CaId, OcspHash } from '../pki/index.js';
 import { regenerateStaleCrls } from './certificate-status.js';
 import type { ServiceContext } from './context.js';
 
@@ -35,7 +35,11 @@ export interface CaConsistency {
   differences: { crl: number; ocsp: number };
   /** In the database revoked/on hold, absent from the CRL or with another reason; or in the CRL and not revoked. */
   crl: Difference[];
-  /** A stored OCSP answer (SHA-1 CertID, or SHA-256 once signed) that says something else than the database, or none. */
+  /**
+   * A stored OCSP answer (SHA-1 or SHA-256 CertID) that says something else than the database, is
+   * missing (`none`; for SHA-256, a row of before migration 0013 the refresh has not re-signed yet),
+   * or names another CertID hash than its column (`otherHash:…`).
+   */
   ocsp: Difference[];
 }
 
@@ -48,11 +52,12 @@ export interface ConsistencyReport {
 
 const dbView = (status: string, reason: string | null) => (status === 'good' ? 'good' : `revoked:${status === 'onHold' ? 'certificateHold' : (reason ?? 'unspecified')}`);
 
-function ocspView(der: Uint8Array | null, serial: string): string {
+function ocspView(der: Uint8Array | null, serial: string, hash: OcspHash): string {
   if (!der) return 'none';
   try {
     const s = readOcspStatus(der);
     if (s.serial !== serial) return `otherSerial:${s.serial}`;
+    if (s.hashAlgorithm !== hash) return `otherHash:${s.hashAlgorithm}`;
     return s.status === 'revoked' ? `revoked:${s.reason}` : s.status;
   } catch {
     return 'malformed';
@@ -94,9 +99,9 @@ async function checkCa(trx: Parameters<typeof repo.crlStates>[0], ctx: ServiceCo
       const published = crlReason === undefined ? 'good' : `revoked:${crlReason}`;
       if (published !== expected) note(report.crl, 'crl', { serial: c.serial, database: expected, published: crlReason === undefined ? 'notInCrl' : published });
       inCrl.delete(c.serial);
-      // A SHA-256 answer is stored only once asked for (ocsp-answers.ts).
-      for (const der of c.ocspSha256 ? [c.ocspSha1, c.ocspSha256] : [c.ocspSha1]) {
-        const answer = ocspView(der, c.serial);
+      // Both are pre-signed with every change (ocsp-answers.ts): each must be there and agree.
+      for (const [hash, der] of [['sha1', c.ocspSha1], ['sha256', c.ocspSha256]] as const) {
+        const answer = ocspView(der, c.serial, hash);
         if (answer !== expected) {
           note(report.ocsp, 'ocsp', { serial: c.serial, database: expected, published: answer });
           break;

@@ -1,8 +1,13 @@
 // What relying parties fetch: CA certificates, the latest CRL, OCSP answers,
 // and the verify use case. The OCSP hot path parses the request, matches the
-// issuer, and returns stored bytes; the only signing on the request path is
-// for a serial this CA never issued (`unknown`), since a CertID names the
-// serial and so cannot be signed in advance. Those answers are cached.
+// issuer, and returns stored bytes, for SHA-1 and SHA-256 CertIDs alike (both
+// are pre-signed with every status change: ocsp-answers.ts). It never signs for
+// a certificate we issued; the only signing on the request path is `unknown`
+// for a serial this CA never issued, since a CertID names the serial and so
+// cannot be signed in advance. Those answers are cached. A row written before
+// migration 0013 may still lack its SHA-256 answer until the background refresh
+// signs it (its first run after the upgrade): a SHA-256 CertID for it is
+// answered `tryLater` meanwhile, not signed here.
 import { createHash } from 'node:crypto';
 import * as repo from '../db/repositories/pki.js';
 import {
@@ -22,7 +27,6 @@ import { notFound, Problem } from '../problems.js';
 import { cacheBus } from './cache-invalidation.js';
 import type { LoadedCa } from './certificate-authority.js';
 import type { ServiceContext } from './context.js';
-import { storedOcspAnswer } from './ocsp-answers.js';
 import { ocspCache } from './ocsp-cache.js';
 
 const HOUR = 3_600_000;
@@ -107,21 +111,27 @@ export function startOcspAnswerCache(ctx: ServiceContext): void {
   ocspCache(ctx, dropUnknown);
 }
 
-/** The stored answer: from memory when cached, else one indexed lookup (then cached). */
-async function storedAnswer(ctx: ServiceContext, caId: string, hash: OcspHash, serial: string): Promise<repo.StoredOcspAnswer | undefined> {
+/**
+ * The stored answer: from memory when cached, else one indexed lookup (then cached). undefined: no
+ * row for the serial; `notYetSigned`: a row of before migration 0013 whose SHA-256 answer the
+ * refresh has not signed yet (not cached: it will be shortly).
+ */
+async function storedAnswer(ctx: ServiceContext, caId: string, hash: OcspHash, serial: string): Promise<repo.StoredOcspAnswer | 'notYetSigned' | undefined> {
   const cache = ocspCache(ctx, dropUnknown);
   const hit = cache.get(caId, hash, serial);
   if (hit !== undefined) return hit ?? undefined;
   const generation = cacheBus(ctx).generation;
-  const stored = await storedOcspAnswer(ctx, caId, serial, hash);
-  cache.set(caId, hash, serial, stored, generation);
-  return stored;
+  const stored = await repo.findOcspResponse(ctx.db, caId, serial, hash);
+  if (stored?.der === null) return 'notYetSigned';
+  cache.set(caId, hash, serial, stored as repo.StoredOcspAnswer | undefined, generation);
+  return stored as repo.StoredOcspAnswer | undefined;
 }
 
 /**
  * One OCSP request (DER) to the responder of `ca`. RFC 5019: one CertID per request (more →
  * malformedRequest). A CertID naming another issuer, or hashed with an algorithm other than SHA-1
  * or SHA-256 → unauthorized. A nonce is ignored: the answer is the pre-signed one (RFC 8954 §2.1).
+ * A legacy row's SHA-256 answer not signed yet (see the module comment) → tryLater.
  */
 export async function answerOcsp(ctx: ServiceContext, ca: string, request: Uint8Array): Promise<OcspAnswer> {
   const loaded = caOr404(ctx, ca);
@@ -136,7 +146,9 @@ export async function answerOcsp(ctx: ServiceContext, ca: string, request: Uint8
   const certId = certIds[0]!;
   if (!matchCertId(certId, [loaded.identity])) return errorAnswer('unauthorized');
   const hash = certId.hashAlgorithm as OcspHash;
-  const answer = (await storedAnswer(ctx, loaded.id, hash, certId.serial)) ?? (await unknownAnswer(ctx, loaded, hash, certId.serial));
+  const stored = await storedAnswer(ctx, loaded.id, hash, certId.serial);
+  if (stored === 'notYetSigned') return errorAnswer('tryLater');
+  const answer = stored ?? (await unknownAnswer(ctx, loaded, hash, certId.serial));
   return { der: answer.der, responseStatus: 'successful', thisUpdate: answer.thisUpdate, nextUpdate: answer.nextUpdate };
 }
 

@@ -1,16 +1,18 @@
+import { readFile } from 'node:fs/promises';
 import { Writable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
+import { sql } from 'kysely';
 import t, { type Test } from 'tap';
 import { buildApp } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
 import { generateResidentKeyPair } from '../../src/pki/index.js';
+import { readOcspStatus } from '../../src/pki/status-read.js';
 import { changeCertificateStatus } from '../../src/services/certificate-status.js';
 import { inTransaction } from '../../src/services/context.js';
-import { storedOcspAnswer } from '../../src/services/ocsp-answers.js';
 import { startPkiMaintenance } from '../../src/services/pki-maintenance.js';
 import { ADMIN_KEY } from '../support/app.js';
 import { createTestDatabase, openTestDatabase } from '../support/database.js';
-import { insertResident, issue } from './pki-support.js';
+import { insertResident, issue, openssl, put, tempDir } from './pki-support.js';
 
 const HOUR = 3_600_000;
 
@@ -105,6 +107,8 @@ t.test('background work: OCSP answers refreshed at half-life, responders renewed
   const refreshed = await row();
   t.ok(refreshed.this_update > first.this_update, 'past half-life: re-signed');
   t.ok(refreshed.next_update > first.next_update);
+  t.ok(refreshed.sha256_der && !Buffer.from(refreshed.sha256_der).equals(Buffer.from(first.sha256_der!)), 'the SHA-256 answer with it');
+  t.equal(readOcspStatus(refreshed.sha256_der!).hashAlgorithm, 'sha256');
 
   const oldResponder = ctx.cas.get('userAuthentication').responder.certificate;
   a.clock.set(new Date(start + 21 * 24 * HOUR)); // a 30-day responder is renewed in its last 10 days
@@ -115,10 +119,52 @@ t.test('background work: OCSP answers refreshed at half-life, responders renewed
   t.same(Buffer.from(stored.responder_certificate), newResponder, 'and stored');
   const resigned = await row();
   t.ok(Buffer.from(resigned.sha1_der).includes(newResponder), 'stored answers now carry the new responder certificate');
-  t.equal(resigned.sha256_der, null, 'the SHA-256 answer is signed again on its next request');
-  const sha256 = await storedOcspAnswer(ctx, 'userAuthentication', issued.serial, 'sha256');
-  t.ok(sha256?.der.includes(newResponder), 'by the new responder');
+  t.ok(resigned.sha256_der && Buffer.from(resigned.sha256_der).includes(newResponder), 'both of them: the SHA-256 one was re-signed by the new responder too');
   a.clock.reset();
+});
+
+t.test('rows from before migration 0013 without a SHA-256 answer: reported, answered tryLater without signing, signed by the first refresh', async (t) => {
+  const db = await createTestDatabase();
+  t.teardown(() => db.drop());
+  const { app: a } = await app(t, db.url, false);
+  const ctx = a.ctx;
+  const resident = await insertResident(a);
+  const issued = await issue(a, 'signature', (await generateResidentKeyPair()).spki, resident);
+  // What migration 0013 leaves behind: a NULL written while the column allowed it, under a NOT VALID check.
+  await sql`ALTER TABLE ocsp_responses DROP CONSTRAINT ocsp_responses_sha256_signed`.execute(ctx.db);
+  await sql`UPDATE ocsp_responses SET sha256_der = NULL WHERE serial = ${issued.serial}`.execute(ctx.db);
+  await sql`ALTER TABLE ocsp_responses ADD CONSTRAINT ocsp_responses_sha256_signed CHECK (sha256_der IS NOT NULL) NOT VALID`.execute(ctx.db);
+  const row = () => ctx.db.selectFrom('ocsp_responses').select(['sha1_der', 'sha256_der', 'this_update']).where('serial', '=', issued.serial).executeTakeFirstOrThrow();
+  const legacy = await row();
+  const consistency = async () => (await a.inject({ method: 'GET', url: '/v1/pki/consistency?regenerate=true', headers: { authorization: `Bearer ${ADMIN_KEY}` } })).json();
+  const before = await consistency();
+  t.equal(before.consistent, false, 'the consistency check reports the missing answer');
+  t.same(before.cas.find((c: { ca: string }) => c.ca === 'signature').ocsp, [{ serial: issued.serial, database: 'good', published: 'none' }]);
+
+  const dir = await tempDir(t);
+  const caPath = await put(dir, 'ca.pem', ctx.cas.get('signature').certificatePem);
+  const certPath = await put(dir, 'cert.pem', issued.pem);
+  const ask = async (hash: 'sha1' | 'sha256') => {
+    const reqPath = `${dir}/${hash}.req`;
+    t.equal((await openssl(['ocsp', `-${hash}`, '-no_nonce', '-issuer', caPath, '-cert', certPath, '-reqout', reqPath])).code, 0);
+    const res = await a.inject({ method: 'POST', url: '/pki/signature/ocsp', headers: { 'content-type': 'application/ocsp-request' }, payload: await readFile(reqPath) });
+    return res.rawPayload;
+  };
+  t.same(await ask('sha256'), Buffer.from([0x30, 0x03, 0x0a, 0x01, 0x03]), 'a SHA-256 CertID gets tryLater (unsigned), not an answer signed on the request path');
+  t.equal((await row()).sha256_der, null, 'and nothing was signed or stored for it');
+  t.same(await ask('sha1'), Buffer.from(legacy.sha1_der), 'the SHA-1 answer is served as stored');
+
+  // The background work's first run treats the row as due, whatever its half-life.
+  const handle = await openTestDatabase(db.url);
+  t.teardown(() => handle.close());
+  const maintenance = startPkiMaintenance(ctx, { database: handle, pollMs: 60_000 });
+  t.teardown(() => maintenance.stop());
+  await maintenance.runNow();
+  const signed = await row();
+  t.ok(signed.sha256_der, 'signed by the refresh');
+  t.match(readOcspStatus(signed.sha256_der!), { serial: issued.serial, status: 'good', hashAlgorithm: 'sha256' });
+  t.same(await ask('sha256'), Buffer.from(signed.sha256_der!), 'and served as stored');
+  t.equal((await consistency()).consistent, true);
 });
 
 t.test('staleness lives in the database: changes made while nothing runs give one regeneration later', async (t) => {

@@ -1,10 +1,9 @@
-import { createPrivateKey } from 'node:crypto';
+import { createPrivateKey, generateKeyPairSync } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import t from 'tap';
-import { sql } from 'kysely';
-import { storeSha256OcspAnswer } from '../../src/db/repositories/pki.js';
-import { buildEndEntityCertificate, buildOcspResponse, generateResidentKeyPair, toPem } from '../../src/pki/index.js';
+import { buildEndEntityCertificate, generateResidentKeyPair, toPem } from '../../src/pki/index.js';
+import { readOcspStatus } from '../../src/pki/status-read.js';
 import { changeCertificateStatus, regenerateStaleCrls } from '../../src/services/certificate-status.js';
 import { inTransaction } from '../../src/services/context.js';
 import { ADMIN_KEY, testApp, type TestApp } from '../support/app.js';
@@ -58,48 +57,65 @@ t.test('CA certificates: DER and PEM, public; unknown CA is a 404 problem', asyn
   t.ok(Object.keys(spec.paths).some((p) => p.startsWith('/pki/{ca}/ocsp/')), 'the GET OCSP form too');
 });
 
-t.test('SHA-256 CertID answers: signed on first request, stored beside the SHA-1 one, replaced by a status change', async (t) => {
+t.test('SHA-256 CertID answers: pre-signed with every status change and served from storage, the request path signs nothing', async (t) => {
   const h = await testApp(t);
   const dir = await tempDir(t);
   const resident = await insertResident(h.app);
   const caPath = await put(dir, 'ca.pem', (await h.request({ method: 'GET', url: '/pki/signature/ca.crt', auth: null, headers: { accept: 'application/x-pem-file' } })).body);
   const a = await issueFromOpensslCsr(h.app, dir, 'a', 'signature', resident);
-  const row = () => h.app.ctx.db.selectFrom('ocsp_responses').select(['sha1_der', 'sha256_der', sql<string>`xmin::text`.as('version')]).where('serial', '=', a.serial).executeTakeFirstOrThrow();
-  t.equal((await row()).sha256_der, null, 'issuance signs the SHA-1 answer only');
+  const row = () => h.app.ctx.db.selectFrom('ocsp_responses').select(['status', 'sha1_der', 'sha256_der']).where('serial', '=', a.serial).executeTakeFirstOrThrow();
+  const issued = await row();
+  t.ok(issued.sha256_der, 'issuance stores the SHA-256 answer beside the SHA-1 one');
+  t.match(readOcspStatus(issued.sha256_der!), { serial: a.serial, status: 'good', hashAlgorithm: 'sha256' });
+  t.match(readOcspStatus(issued.sha1_der), { serial: a.serial, status: 'good', hashAlgorithm: 'sha1' }, 'two responses, one CertID each');
 
+  // While the responder cannot sign, every answer must come from storage: a request path that
+  // signed (as the SHA-256 answer once was, on its first request) would fail.
+  const ca = h.app.ctx.cas.get('signature');
+  const responder = ca.responder;
+  const unusable = generateKeyPairSync('ed25519').privateKey;
+  const withoutSigning = async <T>(what: () => Promise<T>): Promise<T> => {
+    ca.responder = { ...responder, privateKey: unusable };
+    try {
+      return await what();
+    } finally {
+      ca.responder = responder;
+    }
+  };
   await h.app.listen({ port: 0, host: '127.0.0.1' });
   const url = `http://127.0.0.1:${(h.app.server.address() as AddressInfo).port}/pki/signature/ocsp`;
-  const ask = async (name: string) => {
+  const ask = async (name: string, hash: 'sha1' | 'sha256') => {
     const respPath = `${dir}/${name}.der`;
-    const r = await openssl(['ocsp', '-sha256', '-no_nonce', '-issuer', caPath, '-cert', a.certPath, '-url', url, '-CAfile', caPath, '-respout', respPath, '-resp_text']);
-    t.match(r.stderr + r.stdout, /Response verify OK/, name);
-    t.match(r.stdout, /Hash Algorithm: sha256/, `${name}: the answer names the SHA-256 CertID`);
-    return { stdout: r.stdout, der: await readFile(respPath) };
+    const r = await openssl(['ocsp', `-${hash}`, '-no_nonce', '-issuer', caPath, '-cert', a.certPath, '-url', url, '-CAfile', caPath, '-respout', respPath, '-resp_text']);
+    t.match(r.stderr + r.stdout, /Response verify OK/, `${name}: openssl accepts the answer`);
+    t.match(r.stdout, new RegExp(`Hash Algorithm: ${hash}`), `${name}: it names the ${hash} CertID`);
+    return { stdout: r.stdout, der: await readFile(respPath).catch(() => Buffer.alloc(0)) };
   };
-  const good = await ask('good');
+  const good = await withoutSigning(() => ask('good', 'sha256'));
   t.match(good.stdout, new RegExp(`${a.certPath}: good`));
-  const stored = await row();
-  t.same(Buffer.from(stored.sha256_der!), good.der, 'stored once signed');
-  t.same((await ask('good-again')).der, good.der, 'and served as stored');
+  t.same(good.der, Buffer.from(issued.sha256_der!), 'the bytes stored at issuance');
 
-  const before = stored.version;
-  await revoke(h, a.serial, 'revoked', 'affiliationChanged', new Date(Math.floor(h.app.ctx.clock.now().getTime() / 1000) * 1000));
-  t.equal((await row()).sha256_der, null, 'a status change drops the SHA-256 answer with the SHA-1 one it came from');
-  const ca = h.app.ctx.cas.get('signature');
-  const stale = await buildOcspResponse({ issuer: ca.identity, responder: ca.responder, serial: a.serial, status: { status: 'good' }, thisUpdate: new Date(), nextUpdate: new Date(Date.now() + HOUR), hashAlgorithm: 'sha256' });
-  t.equal(await storeSha256OcspAnswer(h.app.ctx.db, a.serial, before, stale), false, 'an answer signed from the row before the change is not stored');
-  t.equal((await row()).sha256_der, null);
+  const revocation = await h.request({ method: 'POST', url: `/v1/certificates/${a.serial}/revocation`, payload: { reason: 'keyCompromise' } });
+  t.equal(revocation.statusCode, 201, revocation.body);
+  const revokedRow = await row();
+  t.equal(revokedRow.status, 'revoked');
+  t.match(readOcspStatus(revokedRow.sha256_der!), { status: 'revoked', reason: 'keyCompromise', hashAlgorithm: 'sha256' }, 'the revocation stored its SHA-256 answer when it committed');
+  const [revoked, revokedSha1] = await withoutSigning(async () => [await ask('revoked', 'sha256'), await ask('revoked-sha1', 'sha1')]);
+  t.match(revoked.stdout, new RegExp(`${a.certPath}: revoked`), 'openssl ocsp -sha256: revoked');
+  t.match(revoked.stdout, /Reason: keyCompromise/);
+  t.same(revoked.der, Buffer.from(revokedRow.sha256_der!), 'served as stored');
+  t.same(revokedSha1.der, Buffer.from(revokedRow.sha1_der), 'and the SHA-1 one too');
 
-  const revoked = await ask('revoked');
-  t.match(revoked.stdout, new RegExp(`${a.certPath}: revoked`), 'the next SHA-256 request is answered from the new status');
-  t.match(revoked.stdout, /Reason: affiliationChanged/);
-  t.same(Buffer.from((await row()).sha256_der!), revoked.der, 'and stored');
   const report = (await h.request({ method: 'GET', url: '/v1/pki/consistency?regenerate=true', auth: ADMIN_KEY })).json();
   t.equal(report.consistent, true, JSON.stringify(report.cas.map((c: { differences: unknown }) => c.differences)));
-  await h.app.ctx.db.updateTable('ocsp_responses').set({ sha256_der: stale }).where('serial', '=', a.serial).execute();
+  await h.app.ctx.db.updateTable('ocsp_responses').set({ sha256_der: issued.sha256_der! }).where('serial', '=', a.serial).execute();
   const tampered = (await h.request({ method: 'GET', url: '/v1/pki/consistency', auth: ADMIN_KEY })).json();
   t.equal(tampered.consistent, false, 'a stored SHA-256 answer that says good for a revoked certificate is reported');
-  t.same(tampered.cas.find((c: { ca: string }) => c.ca === 'signature').ocsp, [{ serial: a.serial, database: 'revoked:affiliationChanged', published: 'good' }]);
+  t.same(tampered.cas.find((c: { ca: string }) => c.ca === 'signature').ocsp, [{ serial: a.serial, database: 'revoked:keyCompromise', published: 'good' }]);
+  await h.app.ctx.db.updateTable('ocsp_responses').set({ sha256_der: revokedRow.sha1_der }).where('serial', '=', a.serial).execute();
+  const wrongHash = (await h.request({ method: 'GET', url: '/v1/pki/consistency', auth: ADMIN_KEY })).json();
+  t.same(wrongHash.cas.find((c: { ca: string }) => c.ca === 'signature').ocsp, [{ serial: a.serial, database: 'revoked:keyCompromise', published: 'otherHash:sha1' }], 'so is a SHA-1 answer where the SHA-256 one belongs');
+  await t.rejects(h.app.ctx.db.updateTable('ocsp_responses').set({ sha256_der: null as never }).where('serial', '=', a.serial).execute(), { code: '23514' }, 'and a row without its SHA-256 answer cannot be written (migration 0013)');
 });
 
 t.test('issued certificates: openssl verify, profile, CRL with reason and invalidity date, OCSP over HTTP', async (t) => {

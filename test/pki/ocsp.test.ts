@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import {
   buildEndEntityCertificate,
   buildOcspResponse,
+  buildOcspResponses,
   decodeOcspGetRequest,
   generateResidentKeyPair,
   matchCertId,
@@ -13,6 +14,7 @@ import {
   type OcspCertStatus,
 } from '../../src/pki/index.js';
 import { children, readOne } from '../../src/pki/der-read.js';
+import { readOcspStatus } from '../../src/pki/status-read.js';
 import { BASE_URL, DAY, makeCa, now, openssl, put, tempDir } from './helpers.js';
 
 const [sig, auth] = await Promise.all([makeCa('signature'), makeCa('userAuthentication')]);
@@ -90,13 +92,20 @@ t.test('good, revoked (with reason), certificateHold and unknown are accepted by
   }
 });
 
-t.test('an answer satisfies only the CertID hash it was signed for', async (t) => {
+t.test('both CertID variants at once (what the service pre-signs and stores): two responses, one CertID each', async (t) => {
   const thisUpdate = now();
-  const input = { issuer: sig.id, responder: sig.responder, serial: cert.serial, status: { status: 'good' as const }, thisUpdate, nextUpdate: new Date(thisUpdate.getTime() + DAY) };
-  const sha1 = await buildOcspResponse({ ...input, hashAlgorithm: 'sha1' });
-  t.equal((await judge('sha1-only.der', sha1)).code, 0);
-  const wrongVariant = await judge('mismatch.der', sha1, ['-sha256']);
-  t.notMatch(wrongVariant.stdout, /cert\.pem: good/, 'a SHA-1 answer does not satisfy a SHA-256 question');
+  const input = { issuer: sig.id, responder: sig.responder, serial: cert.serial, status: { status: 'revoked' as const, revokedAt: thisUpdate, reason: 'keyCompromise' as const }, thisUpdate, nextUpdate: new Date(thisUpdate.getTime() + DAY) };
+  const both = await buildOcspResponses(input);
+  t.same(Object.keys(both).sort(), ['sha1', 'sha256']);
+  for (const hash of ['sha1', 'sha256'] as const) {
+    t.same(both[hash], await buildOcspResponse({ ...input, hashAlgorithm: hash }), `${hash}: the same bytes as signed alone`);
+    t.match(readOcspStatus(both[hash]), { serial: cert.serial, hashAlgorithm: hash, status: 'revoked', reason: 'keyCompromise' });
+    const judged = await judge(`both-${hash}.der`, both[hash], [`-${hash}`]);
+    t.equal(judged.code, 0, `openssl ocsp -${hash} accepts its variant`);
+    t.match(judged.stdout, /cert\.pem: revoked/);
+  }
+  const wrongVariant = await judge('mismatch.der', both.sha1, ['-sha256']);
+  t.notMatch(wrongVariant.stdout, /cert\.pem: revoked/, 'a SHA-1 answer does not satisfy a SHA-256 question');
 });
 
 t.test('`openssl ocsp -reqin … -respin …` with a nonce: verifies, warns about the missing nonce', async (t) => {

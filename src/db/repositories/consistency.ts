@@ -8,7 +8,7 @@ export interface CertificateWithOcsp {
   status: string;
   reason: string | null;
   ocspSha1: Uint8Array | null;
-  /** null also when not signed since the last change (it is signed on first request). */
+  /** null only in a row written before migration 0013 and not re-signed since. */
   ocspSha256: Uint8Array | null;
 }
 

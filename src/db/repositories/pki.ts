@@ -183,23 +183,24 @@ export interface OcspResponseRow {
   caId: string;
   status: string;
   sha1Der: Uint8Array;
+  sha256Der: Uint8Array;
   thisUpdate: Date;
   nextUpdate: Date;
 }
 
 /**
- * Stores the SHA-1 answers, replacing earlier ones for the same serials (at most one row per
- * serial); a SHA-256 answer signed from the replaced one goes with it (migration 0010).
+ * Stores both answers of each certificate (SHA-1 and SHA-256 CertIDs, signed from the same status
+ * and window), replacing earlier ones for the same serials (at most one row per serial).
  */
 export async function upsertOcspResponses(db: Db, responses: OcspResponseRow[]): Promise<void> {
   for (const part of slices(responses)) {
     await db
       .insertInto('ocsp_responses')
-      .values(part.map((r) => ({ serial: r.serial, ca_id: r.caId, status: r.status, sha1_der: r.sha1Der, sha256_der: null, this_update: r.thisUpdate, next_update: r.nextUpdate })))
+      .values(part.map((r) => ({ serial: r.serial, ca_id: r.caId, status: r.status, sha1_der: r.sha1Der, sha256_der: r.sha256Der, this_update: r.thisUpdate, next_update: r.nextUpdate })))
       .onConflict((oc) => oc.column('serial').doUpdateSet((eb) => ({
         status: eb.ref('excluded.status'),
         sha1_der: eb.ref('excluded.sha1_der'),
-        sha256_der: null,
+        sha256_der: eb.ref('excluded.sha256_der'),
         this_update: eb.ref('excluded.this_update'),
         next_update: eb.ref('excluded.next_update'),
       })))
@@ -213,88 +214,45 @@ export interface StoredOcspAnswer {
   nextUpdate: Date;
 }
 
-type OcspAnswerRow = { der: Buffer; this_update: Date; next_update: Date };
-type Sha256AnswerRow = { der: Buffer | null; this_update: Date; next_update: Date; version: string; status: string; revocation_reason: string | null; revoked_at: Date | null };
+/**
+ * A stored row's answer for one CertID hash. `der` is null only for the SHA-256 answer of a row
+ * written before migration 0013 and not re-signed since (the background refresh signs those first).
+ */
+export type OcspAnswerLookup = Omit<StoredOcspAnswer, 'der'> & { der: Buffer | null };
+
+type OcspAnswerRow = { der: Buffer | null; this_update: Date; next_update: Date };
 
 const asBuffer = (b: Uint8Array) => Buffer.from(b.buffer, b.byteOffset, b.byteLength);
 
-// The request path's texts, compiled once per database handle and sent as named prepared
-// statements (db/connection.ts): no query building per request, and PostgreSQL parses and plans
-// each once per connection.
-const ocspAnswerQueries = new WeakMap<Db, { sha1: CompiledQuery<OcspAnswerRow>; sha256: CompiledQuery<Sha256AnswerRow> }>();
+// The hot path's two texts (one per CertID hash), compiled once per database handle and sent as
+// named prepared statements (db/connection.ts): no query building per request, and PostgreSQL
+// parses and plans each once per connection.
+const ocspAnswerQueries = new WeakMap<Db, Record<'sha1' | 'sha256', CompiledQuery<OcspAnswerRow>>>();
 
-function ocspAnswerQuery<H extends 'sha1' | 'sha256'>(db: Db, hash: H) {
+function ocspAnswerQuery(db: Db, hash: 'sha1' | 'sha256'): CompiledQuery<OcspAnswerRow> {
   let queries = ocspAnswerQueries.get(db);
   if (!queries) {
-    const sha1 = db
-      .selectFrom('ocsp_responses')
-      .select(['sha1_der as der', 'this_update', 'next_update'])
-      .where('serial', '=', '')
-      .where('ca_id', '=', '')
-      .compile() as CompiledQuery<OcspAnswerRow>;
-    // With what a missing SHA-256 answer is signed from, read in the same snapshot as the row it
-    // goes beside; xmin names that row version (see storeSha256OcspAnswer).
-    const sha256 = db
-      .selectFrom('ocsp_responses as o')
-      .innerJoin('certificates as c', 'c.serial', 'o.serial')
-      .select(['o.sha256_der as der', 'o.this_update', 'o.next_update', sql<string>`o.xmin::text`.as('version'), 'c.status', 'c.revocation_reason', 'c.revoked_at'])
-      .where('o.serial', '=', '')
-      .where('o.ca_id', '=', '')
-      .compile() as CompiledQuery<Sha256AnswerRow>;
-    for (const q of [sha1, sha256]) preparedStatement(q.sql);
-    queries = { sha1, sha256 };
+    const compile = (column: 'sha1_der' | 'sha256_der') => {
+      const query = db
+        .selectFrom('ocsp_responses')
+        .select([`${column} as der`, 'this_update', 'next_update'])
+        .where('serial', '=', '')
+        .where('ca_id', '=', '')
+        .compile() as CompiledQuery<OcspAnswerRow>;
+      preparedStatement(query.sql);
+      return query;
+    };
+    queries = { sha1: compile('sha1_der'), sha256: compile('sha256_der') };
     ocspAnswerQueries.set(db, queries);
   }
-  return queries[hash] as H extends 'sha1' ? CompiledQuery<OcspAnswerRow> : CompiledQuery<Sha256AnswerRow>;
+  return queries[hash];
 }
 
-/** The hot path: one indexed lookup of the stored SHA-1 answer. */
-export async function findOcspResponse(db: Db, caId: string, serial: string): Promise<StoredOcspAnswer | undefined> {
-  const { rows } = await db.executeQuery<OcspAnswerRow>({ ...ocspAnswerQuery(db, 'sha1'), parameters: [serial, caId] });
+/** The hot path: one indexed lookup, only the bytes asked for; undefined when the CA has no row for the serial. */
+export async function findOcspResponse(db: Db, caId: string, serial: string, hash: 'sha1' | 'sha256'): Promise<OcspAnswerLookup | undefined> {
+  const { rows } = await db.executeQuery<OcspAnswerRow>({ ...ocspAnswerQuery(db, hash), parameters: [serial, caId] });
   const r = rows[0];
-  return r && { der: asBuffer(r.der), thisUpdate: r.this_update, nextUpdate: r.next_update };
-}
-
-export interface Sha256OcspSource {
-  /** The stored SHA-256 answer, or null when none was signed since the last change. */
-  der: Buffer | null;
-  thisUpdate: Date;
-  nextUpdate: Date;
-  /** The row version, for storeSha256OcspAnswer. */
-  version: string;
-  status: string;
-  revocationReason: string | null;
-  revokedAt: Date | null;
-}
-
-/** The stored SHA-256 answer, or what the stored SHA-1 answer was signed from. */
-export async function findSha256OcspResponse(db: Db, caId: string, serial: string): Promise<Sha256OcspSource | undefined> {
-  const { rows } = await db.executeQuery<Sha256AnswerRow>({ ...ocspAnswerQuery(db, 'sha256'), parameters: [serial, caId] });
-  const r = rows[0];
-  return r && {
-    der: r.der && asBuffer(r.der),
-    thisUpdate: r.this_update,
-    nextUpdate: r.next_update,
-    version: r.version,
-    status: r.status,
-    revocationReason: r.revocation_reason,
-    revokedAt: r.revoked_at,
-  };
-}
-
-/**
- * Stores a SHA-256 answer beside the row version it was signed from; a row changed meanwhile (a
- * status change or re-signing, even within the same second) is left alone. True when stored.
- */
-export async function storeSha256OcspAnswer(db: Db, serial: string, version: string, der: Uint8Array): Promise<boolean> {
-  const r = await db
-    .updateTable('ocsp_responses')
-    .set({ sha256_der: der })
-    .where('serial', '=', serial)
-    .where(sql<string>`xmin::text`, '=', version)
-    .where('sha256_der', 'is', null)
-    .executeTakeFirst();
-  return r.numUpdatedRows === 1n;
+  return r && { der: r.der && asBuffer(r.der), thisUpdate: r.this_update, nextUpdate: r.next_update };
 }
 
 /** Stored answers for SHA-1 CertIDs in serial order after `afterSerial` (filling the in-memory cache). */
@@ -311,7 +269,8 @@ export async function ocspResponsesPage(db: Db, afterSerial: string, limit: numb
 
 /**
  * Stored responses of a CA that need signing again: past half-life (next_update before
- * `nextUpdateBefore`) or signed before `signedBefore` (a responder renewal). The certificate rows
+ * `nextUpdateBefore`), signed before `signedBefore` (a responder renewal), or without a SHA-256
+ * answer (a row written before migration 0013, when that one was signed on request). The certificate rows
  * are locked (FOR SHARE SKIP LOCKED): a status change in flight holds its row and re-signs itself,
  * so a refresh can never overwrite a fresher answer with a stale one.
  */
@@ -332,6 +291,7 @@ export async function lockDueOcspResponses(
         // Past its own half-life (a window cut short by the responder's expiry counts from its own length).
         eb.and([eb('o.next_update', '<', due.nextUpdateBefore), sql<boolean>`o.this_update + (o.next_update - o.this_update) / 2 <= ${due.now}::timestamptz`]),
         eb('o.this_update', '<', due.signedBefore),
+        eb('o.sha256_der', 'is', null),
       ]),
     )
     .where('o.serial', '>', afterSerial)
