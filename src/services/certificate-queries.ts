@@ -1,6 +1,5 @@
-import { Temporal } from 'temporal-polyfill';
 import { eligibility } from '../domain/eligibility.js';
-import { renewalWindow } from '../domain/renewal-window.js';
+import { expiriesWithWindowOpeningBetween, renewalWindow } from '../domain/renewal-window.js';
 import { certificateProcedure } from '../domain/procedure.js';
 import { signatureExpiry, userAuthenticationExpiry } from '../domain/validity.js';
 import * as cards from '../db/repositories/cards.js';
@@ -125,11 +124,7 @@ export interface RenewalDueView {
   serial: string; kind: string; carrier: string; residentCode: string; cardId: string | null; expiresOn: string; windowOpensOn: string;
 }
 
-/**
- * Certificates whose renewal window opens in [from, to], for the expiry-notice batch. The window opens
- * about three months before expiry and moves monotonically with it, so a slightly wider expiry range
- * is read and then filtered by the exact rule.
- */
+/** Certificates whose renewal window opens in [from, to], for the expiry-notice batch. */
 export async function renewalsDue(
   ctx: ServiceContext,
   from: string,
@@ -137,23 +132,11 @@ export async function renewalsDue(
   after: { expiresOn: string; serial: string } | undefined,
   limit: number,
 ): Promise<RenewalDueView[]> {
-  const fromDate = civil(from);
-  const toDate = civil(to);
-  const expiresFrom = fromDate.add({ months: 3 }).subtract({ days: 4 }).toString();
-  const expiresTo = toDate.add({ months: 3 }).add({ days: 4 }).toString();
-  const out: RenewalDueView[] = [];
-  let cursor = after;
-  while (out.length < limit) {
-    const batch = await records.goodCertificatesExpiringBetween(ctx.db, expiresFrom, expiresTo, cursor, limit);
-    for (const c of batch) {
-      const opens = renewalWindow(civil(c.expiresOn)).opensOn;
-      if (Temporal.PlainDate.compare(opens, fromDate) >= 0 && Temporal.PlainDate.compare(opens, toDate) <= 0 && out.length < limit) {
-        out.push({ serial: c.serial, kind: c.kind, carrier: c.carrier, residentCode: c.residentCode, cardId: c.cardId, expiresOn: c.expiresOn, windowOpensOn: opens.toString() });
-      }
-    }
-    const last = batch.at(-1);
-    if (batch.length < limit || !last) break;
-    cursor = { expiresOn: last.expiresOn, serial: last.serial };
-  }
-  return out;
+  const expiries = expiriesWithWindowOpeningBetween(civil(from), civil(to));
+  if (!expiries) return [];
+  const rows = await records.goodCertificatesExpiringBetween(ctx.db, expiries.earliest.toString(), expiries.latest.toString(), after, limit);
+  return rows.map((c) => ({
+    serial: c.serial, kind: c.kind, carrier: c.carrier, residentCode: c.residentCode, cardId: c.cardId, expiresOn: c.expiresOn,
+    windowOpensOn: renewalWindow(civil(c.expiresOn)).opensOn.toString(),
+  }));
 }

@@ -5,9 +5,9 @@ import { nthBirthdayAfter } from '../../src/domain/birthdays.js';
 import { dateExists, type PlainDate } from '../../src/domain/dates.js';
 import { domainPolicy, type Feb29BirthdayInCommonYear } from '../../src/domain/policy.js';
 import { certificateProcedure } from '../../src/domain/procedure.js';
-import { isInRenewalWindow, renewalWindow } from '../../src/domain/renewal-window.js';
+import { expiriesWithWindowOpeningBetween, isInRenewalWindow, renewalWindow } from '../../src/domain/renewal-window.js';
 import { userAuthenticationExpiry } from '../../src/domain/validity.js';
-import { d, dateBetween, daysBetween, eachDayOfYears, EXHAUSTIVE_YEARS } from './support.js';
+import { d, dateBetween, daysBetween, eachDay, eachDayOfYears, EXHAUSTIVE_YEARS } from './support.js';
 
 t.test('DOMAIN.md: expiry 2023-07-07 → opens 2023-04-08; expiry 2023-05-31 → opens 2023-03-01', async (t) => {
   t.same(
@@ -139,4 +139,59 @@ t.test('every birth date of a leap and a common year, renewed at the edges and m
     }
   }
   t.equal(bad, 0);
+});
+
+// Dates 1900–2100 with month ends and 29 February drawn as often as any other day.
+const monthEnd = fc.record({ year: fc.integer({ min: 1900, max: 2100 }), month: fc.integer({ min: 1, max: 12 }) })
+  .map(({ year, month }) => Temporal.PlainYearMonth.from({ year, month }).toPlainDate({ day: Temporal.PlainYearMonth.from({ year, month }).daysInMonth }));
+const february29 = fc.integer({ min: 1900, max: 2100 }).filter((y) => dateExists(y, 2, 29)).map((year) => Temporal.PlainDate.from({ year, month: 2, day: 29 }));
+const anyDay = fc.oneof(dateBetween('1900-01-01', '2100-12-31'), monthEnd, february29);
+
+const between = (day: PlainDate, from: PlainDate, to: PlainDate) => Temporal.PlainDate.compare(from, day) <= 0 && Temporal.PlainDate.compare(day, to) <= 0;
+
+/**
+ * Every expiry from 10 days before to 10 days after [from, to] + 3 months is in the range exactly
+ * when its window opens in [from, to] (windows open 88–92 days before expiry: none outside it does),
+ * and the range lies within those days.
+ */
+function rangeIsExact(from: PlainDate, to: PlainDate): boolean {
+  const range = expiriesWithWindowOpeningBetween(from, to);
+  const first = from.add({ months: 3 }).subtract({ days: 10 });
+  const last = to.add({ months: 3 }).add({ days: 10 });
+  if (range && !(between(range.earliest, first, last) && between(range.latest, first, last))) return false;
+  for (const expiry of eachDay(first, last)) {
+    const opensInside = between(renewalWindow(expiry).opensOn, from, to);
+    const listed = range !== undefined && between(expiry, range.earliest, range.latest);
+    if (opensInside !== listed) return false;
+  }
+  return true;
+}
+
+t.test('the expiry range for the renewal batch: the examples, and a day no window opens on', async (t) => {
+  const range = (from: string, to: string) => {
+    const r = expiriesWithWindowOpeningBetween(d(from), d(to));
+    return r && [r.earliest.toString(), r.latest.toString()];
+  };
+  t.same(range('2023-04-08', '2023-04-08'), ['2023-07-07', '2023-07-07'], 'DOMAIN.md: expiry 2023-07-07 opens 2023-04-08');
+  t.same(range('2023-03-01', '2023-03-01'), ['2023-05-28', '2023-05-31'], 'four expiries open on 1 March of a common year');
+  t.same(range('2024-03-01', '2024-03-01'), ['2024-05-29', '2024-05-31'], 'three in a leap year (05-28 opens on 02-29)');
+  t.same(range('2024-02-29', '2024-02-29'), ['2024-05-28', '2024-05-28']);
+  t.equal(range('2023-02-01', '2023-02-01'), undefined, 'no 31 April: no window opens on 1 February');
+  t.same(range('2023-02-01', '2023-02-02'), ['2023-05-01', '2023-05-01']);
+  t.equal(range('2023-05-02', '2023-05-01'), undefined, 'from after to');
+});
+
+t.test('every range start of leap year 2024 and common year 2023, one day and a month long: exactly the expiries whose window opens in it', async (t) => {
+  const bad: string[] = [];
+  for (const from of eachDayOfYears([2023, 2024])) {
+    for (const to of [from, from.add({ months: 1 })]) if (!rangeIsExact(from, to)) bad.push(`${from.toString()}..${to.toString()}`);
+  }
+  t.same(bad, []);
+});
+
+t.test('property 1900–2100 (month ends, 29 February): the expiry range never misses a certificate whose window opens in [from, to], and holds no other', async () => {
+  fc.assert(
+    fc.property(anyDay, fc.integer({ min: 0, max: 120 }), (from, length) => rangeIsExact(from, from.add({ days: length }))),
+    { numRuns: 1000 },
+  );
 });
