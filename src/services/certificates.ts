@@ -11,6 +11,7 @@ import * as cards from '../db/repositories/cards.js';
 import { certificatesOfResident, findCertificateRecord, type CertificateRecord } from '../db/repositories/certificate-records.js';
 import { findResident, type Resident } from '../db/repositories/residents.js';
 import { notFound, Problem } from '../problems.js';
+import { smartphoneIssuanceRevocations } from '../domain/smartphone-device.js';
 import { assertCounterOpen } from './calendar.js';
 import { changeCertificateStatus, issueCertificate } from './certificate-status.js';
 import type { Actor, ServiceContext } from './context.js';
@@ -222,13 +223,10 @@ export async function issueSmartphoneCertificate(
       throw new Problem(422, 'cardCertificateRequired', 'The card holds no good certificate of this kind', `Issue a ${input.kind} certificate on the card first.`);
     }
     const replaced: string[] = [];
-    for (const c of held.filter((c) => c.carrier === 'smartphone' && (c.status === 'good' || c.status === 'onHold') && heldStatus(c, on) !== 'expired')) {
-      const otherDevice = c.deviceId !== input.deviceId;
-      if (!otherDevice && c.kind !== input.kind) continue;
-      await changeCertificateStatus(trx, ctx, {
-        serial: c.serial, status: 'revoked', reason: otherDevice ? 'cessationOfOperation' : 'superseded', effectiveAt: now, cause: `smartphone:${input.deviceId}`,
-      });
-      replaced.push(c.serial);
+    const smartphones = held.filter((c) => c.carrier === 'smartphone').map((c) => ({ serial: c.serial, kind: c.kind, deviceId: c.deviceId, status: heldStatus(c, on) }));
+    for (const { serial, reason } of smartphoneIssuanceRevocations(smartphones, { deviceId: input.deviceId, kind: input.kind })) {
+      await changeCertificateStatus(trx, ctx, { serial, status: 'revoked', reason, effectiveAt: now, cause: `smartphone:${input.deviceId}` });
+      replaced.push(serial);
     }
     const issued = await issueCertificate(trx, ctx, {
       ca: input.kind, spki: key.spki, notBefore: now, notAfter: source.notAfter, expiresOn: source.expiresOn,
