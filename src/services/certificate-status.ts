@@ -116,7 +116,9 @@ export async function issueCertificate(trx: Tx, ctx: ServiceContext, input: Issu
 
 /**
  * good → onHold | revoked, onHold → revoked. A hold is never released (DOMAIN.md): there is no
- * way back to good. Refusals are 409 problems (certificateAlreadyRevoked, certificateAlreadyOnHold).
+ * way back to good. Refusals are 409 problems: statusChangeNotAllowed (any target but onHold or
+ * revoked), certificateAlreadyRevoked (anything out of revoked), certificateAlreadyOnHold (onHold →
+ * onHold). PostgreSQL refuses the same transitions whoever writes (migration 0015).
  * Re-signs the OCSP answers and marks the CA's CRL stale, in the caller's transaction.
  */
 export async function changeCertificateStatus(trx: Tx, ctx: ServiceContext, change: StatusChange): Promise<void> {
@@ -124,6 +126,15 @@ export async function changeCertificateStatus(trx: Tx, ctx: ServiceContext, chan
 }
 
 function checkedSerial(change: StatusChange): string {
+  // Typed as onHold | revoked, but callers pass what they were given: nothing ever turns back to good.
+  if (change.status !== 'onHold' && change.status !== 'revoked') {
+    throw conflict(
+      'statusChangeNotAllowed',
+      'Status change not allowed',
+      `A certificate's status can only become onHold or revoked, not ${String(change.status)}: a hold is never released and a revocation is final.`,
+      { serial: change.serial, status: String(change.status) },
+    );
+  }
   if (!(STATUS_CHANGE_REASONS as readonly string[]).includes(change.reason) || REVOCATION_REASONS[change.reason] === undefined) {
     throw new Error(`revocation reason ${String(change.reason)} is not one this service records`);
   }

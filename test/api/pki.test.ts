@@ -268,14 +268,26 @@ t.test('certificateHold: in the CRL and OCSP, never back to good; revocation is 
 
   const again = inTransaction(h.app.ctx, (trx) => changeCertificateStatus(trx, h.app.ctx, { serial: c.serial, status: 'onHold', reason: 'certificateHold', effectiveAt: lostAt, cause: 'test' }));
   await t.rejects(again, { status: 409, code: 'certificateAlreadyOnHold' });
-  const toGood = inTransaction(h.app.ctx, (trx) => changeCertificateStatus(trx, h.app.ctx, { serial: c.serial, status: 'good' as never, reason: 'certificateHold', effectiveAt: lostAt, cause: 'test' }));
-  await t.rejects(toGood, 'there is no way back to good');
+  // No way back to good, whatever reason is given (cessationOfOperation once slipped through and answered good).
+  for (const reason of ['cessationOfOperation', 'certificateHold', 'superseded'] as const) {
+    const toGood = inTransaction(h.app.ctx, (trx) => changeCertificateStatus(trx, h.app.ctx, { serial: c.serial, status: 'good' as never, reason, effectiveAt: lostAt, cause: 'test' }));
+    await t.rejects(toGood, { name: 'Problem', status: 409, code: 'statusChangeNotAllowed' }, `onHold → good (${reason}) is refused`);
+  }
   t.equal((await h.app.ctx.db.selectFrom('certificates').select('status').where('serial', '=', c.serial).executeTakeFirstOrThrow()).status, 'onHold');
+  t.equal((await h.app.ctx.db.selectFrom('ocsp_responses').select('status').where('serial', '=', c.serial).executeTakeFirstOrThrow()).status, 'onHold', 'the OCSP answer still says certificateHold');
+  t.match((await openssl(['ocsp', '-issuer', caPath, '-cert', c.certPath, '-url', `http://127.0.0.1:${port}/pki/userAuthentication/ocsp`, '-CAfile', caPath, '-no_nonce'])).stdout, /Reason: certificateHold/);
+  // The database refuses it too, whoever writes (migration 0015).
+  await t.rejects(h.app.ctx.db.updateTable('certificates').set({ status: 'good' }).where('serial', '=', c.serial).execute(), { code: '23514' }, 'UPDATE onHold → good is refused by PostgreSQL');
 
   // Found, not stolen: the hold becomes a revocation (cessationOfOperation).
   await revoke(h, c.serial, 'revoked', 'cessationOfOperation', h.app.ctx.clock.now());
   const revoked = inTransaction(h.app.ctx, (trx) => changeCertificateStatus(trx, h.app.ctx, { serial: c.serial, status: 'revoked', reason: 'keyCompromise', effectiveAt: lostAt, cause: 'test' }));
   await t.rejects(revoked, { status: 409, code: 'certificateAlreadyRevoked' });
+  const reheld = inTransaction(h.app.ctx, (trx) => changeCertificateStatus(trx, h.app.ctx, { serial: c.serial, status: 'onHold', reason: 'certificateHold', effectiveAt: lostAt, cause: 'test' }));
+  await t.rejects(reheld, { status: 409, code: 'certificateAlreadyRevoked' }, 'revoked → onHold is refused');
+  for (const status of ['good', 'onHold']) {
+    await t.rejects(h.app.ctx.db.updateTable('certificates').set({ status }).where('serial', '=', c.serial).execute(), { code: '23514' }, `UPDATE revoked → ${status} is refused by PostgreSQL`);
+  }
   const hist = await h.app.ctx.db.selectFrom('certificate_status_changes').select(['status', 'reason']).where('serial', '=', c.serial).orderBy('id').execute();
   t.same(hist, [{ status: 'good', reason: null }, { status: 'onHold', reason: 'certificateHold' }, { status: 'revoked', reason: 'cessationOfOperation' }], 'history kept');
   await regenerateStaleCrls(h.app.ctx);
