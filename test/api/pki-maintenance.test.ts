@@ -12,7 +12,7 @@ import { inTransaction } from '../../src/services/context.js';
 import { startPkiMaintenance } from '../../src/services/pki-maintenance.js';
 import { ADMIN_KEY } from '../support/app.js';
 import { createTestDatabase, openTestDatabase } from '../support/database.js';
-import { insertResident, issue, openssl, put, tempDir } from './pki-support.js';
+import { insertResident, issue, keyMaterialIn, openssl, put, tempDir } from './pki-support.js';
 
 const HOUR = 3_600_000;
 
@@ -50,6 +50,13 @@ t.test('two processes starting at once on a fresh database create each CA once',
   t.equal(rows.length, 2);
   const crls = await a.app.ctx.db.selectFrom('crls').select(['ca_id', 'crl_number']).execute();
   t.equal(crls.length, 2, 'one first CRL per CA, not two');
+
+  // Both processes made CA and responder keys here, with their logs captured: none of it is logged.
+  const logs = a.logs() + b.logs();
+  t.match(logs, /created certificate authorities/, 'the logs cover the key generation');
+  const keys = [a, b].flatMap(({ app }) => app.ctx.cas.all().flatMap((ca) => [ca.privateKey, ca.responder.privateKey]));
+  const stored = await a.app.ctx.db.selectFrom('certificate_authorities').select(['encrypted_key', 'responder_encrypted_key']).execute();
+  t.same(keyMaterialIn(logs, [...keys, ...stored.flatMap((r) => [r.encrypted_key, r.responder_encrypted_key])]), [], 'no CA or responder key, plain or encrypted, in the logs');
 });
 
 t.test('background work: a burst of revocations gives one CRL regeneration; two processes share the work', async (t) => {

@@ -5,6 +5,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import type { KeyObject } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { parseCsr, type BasicFacts } from '../../src/pki/index.js';
 import { issueCertificate, type IssuedCertificateResult } from '../../src/services/certificate-status.js';
@@ -97,4 +98,22 @@ export async function issueFromOpensslCsr(app: FastifyInstance, dir: string, nam
   const issued = await issue(app, kind, csr.spki, residentCode);
   const certPath = await put(dir, `${name}.pem`, issued.pem);
   return { ...issued, certPath, keyPath };
+}
+
+/**
+ * Where `logs` shows any of `keys` (a private key, PEM or KeyObject): a PEM header, a base64 line
+ * of its body (PEM or JSON-escaped, wrapped or not), or a stretch of its DER in hex. Empty: none.
+ */
+export function keyMaterialIn(logs: string, keys: (string | KeyObject)[]): string[] {
+  const found: string[] = [];
+  if (/PRIVATE KEY/.test(logs)) found.push('a PEM private key header');
+  for (const key of keys) {
+    const pem = typeof key === 'string' ? key : (key.export({ format: 'pem', type: 'pkcs8' }) as string);
+    const body = pem.replace(/-----[A-Z ]+-----/g, '').replace(/\s+/g, '');
+    // 32 characters every 16: whole inside each 64-character PEM line, and in unwrapped base64 too.
+    for (let i = 0; i + 32 <= body.length; i += 16) if (logs.includes(body.slice(i, i + 32))) found.push(`base64 at ${i}`);
+    const der = Buffer.from(body, 'base64');
+    for (let i = 0; i + 32 <= der.length; i += 32) if (logs.toLowerCase().includes(der.subarray(i, i + 32).toString('hex'))) found.push(`hex at ${i}`);
+  }
+  return found;
 }
