@@ -1,7 +1,9 @@
 // Background PKI work, safe to run in every replica:
 // - CRLs: regenerated promptly after status changes. changeCertificateStatus sends
 //   NOTIFY crl_stale in its transaction (delivered at commit); notifications are
-//   debounced so that a burst gives one regeneration, and regenerations are paced
+//   debounced so that a burst gives one regeneration (a rebuild covers every change
+//   committed before it reads the CA's change count; those committed after give
+//   exactly one more: regenerateCrl), and regenerations are paced
 //   by their own cost (see crlPacing), so that a long bulk batch revoking
 //   continuously does not spend its CPU rebuilding an ever larger CRL. A poll every few seconds is the
 //   safety net (a lost notification, a change made while no process listened) and
