@@ -1,5 +1,5 @@
 import { Temporal } from 'temporal-polyfill';
-import { startOfTokyoDay, type Instant, type PlainDate } from './dates.js';
+import { startOfTokyoDay, tokyoDateOf, type Instant, type PlainDate } from './dates.js';
 
 /*
  * The proxy (代理人) inquiry-letter case (照会書兼回答書) as a state machine (DOMAIN.md "Proxy
@@ -17,6 +17,21 @@ export type InquiryPurpose = (typeof INQUIRY_PURPOSES)[number];
 export const INQUIRY_PATHS = ['withLetter', 'withoutLetter'] as const;
 export type InquiryPath = (typeof INQUIRY_PATHS)[number];
 
+/**
+ * The paths a purpose may take. The letter enclosed with the expiry notice (有効期限通知書) is there to
+ * renew the certificate: `withLetter` fits `certificateRenewal`, and `certificateIssuance` for when the
+ * certificate expired before the agent came (after expiry the renewal is a new issuance, 新規発行:
+ * DOMAIN.md "Eligibility"). Nothing comes with a letter for a PIN: an agent's PIN reset or change goes
+ * by the inquiry letter the ward mails, and never completes in one visit (the seed page:
+ * 照会書による手続きは1回では完了しません).
+ */
+export const INQUIRY_PATHS_BY_PURPOSE: Readonly<Record<InquiryPurpose, readonly InquiryPath[]>> = {
+  certificateIssuance: ['withLetter', 'withoutLetter'],
+  certificateRenewal: ['withLetter', 'withoutLetter'],
+  pinReset: ['withoutLetter'],
+  pinChange: ['withoutLetter'],
+};
+
 export const AGENT_KINDS = ['legalRepresentative', 'voluntary'] as const;
 export type AgentKind = (typeof AGENT_KINDS)[number];
 
@@ -24,6 +39,9 @@ export type InquiryAction = 'open' | 'mail' | 'visit' | 'cancel' | 'expire' | 'c
 
 export const VISIT_OUTCOMES = ['completed', 'letterIncomplete', 'pinMismatch', 'expired'] as const;
 export type VisitOutcome = (typeof VISIT_OUTCOMES)[number];
+
+/** Visits that leave the case open: the procedure is not completed that day, the agent comes again. */
+export const FAILED_VISIT_OUTCOMES = ['letterIncomplete', 'pinMismatch'] as const satisfies readonly VisitOutcome[];
 
 export interface InquiryTransition {
   /** null: the case does not exist yet (`open`). */
@@ -102,13 +120,28 @@ export interface VisitFacts {
 /**
  * What a counter visit comes to (the seed page's notes): after the due date the case has expired
  * and a new one is needed; a letter with a blank field cannot be processed; a wrong PIN means the
- * procedure is not completed that day. Checked in that order.
+ * procedure is not completed that day. Checked in that order. Whether the case takes a visit that
+ * day at all is comeAgainFrom's question, asked first.
  */
 export function visitOutcome(f: VisitFacts): VisitOutcome {
   if (f.dueOn && dueDateEndedBy(f.dueOn, f.visitedAt)) return 'expired';
   if (!f.letterComplete || !f.bothSidesFilled || !f.applicationFormComplete) return 'letterIncomplete';
   if (!f.pinVerified) return 'pinMismatch';
   return 'completed';
+}
+
+/**
+ * A visit that was not completed (a blank field, a wrong PIN) means the procedure is not completed
+ * that day: the agent must come again (DOMAIN.md "Proxy procedures"; the seed page:
+ * 当日中には手続きが完了しません). So a case takes no further visit on the Japan date of its last failed
+ * visit (nor on an earlier one): returns the date from which the agent may come again, or null when
+ * this visit may go ahead. A visit after the end of the due date is not this rule's business: the
+ * case expires (visitOutcome), whatever happened before.
+ */
+export function comeAgainFrom(lastFailedVisitAt: Instant | null, visitedAt: Instant): PlainDate | null {
+  if (lastFailedVisitAt === null) return null;
+  const failedOn = tokyoDateOf(lastFailedVisitAt);
+  return Temporal.PlainDate.compare(tokyoDateOf(visitedAt), failedOn) <= 0 ? failedOn.add({ days: 1 }) : null;
 }
 
 /** Which case purpose a certificate procedure needs (initial, new after expiry and reissue are issuances). */
@@ -154,10 +187,11 @@ export function inquiryWorkflowMarkdown(): string {
     '<!-- Generated from INQUIRY_TRANSITIONS in src/domain/inquiry-workflow.ts by `npm run inquiry-diagram`; do not edit by hand. -->',
     '',
     'A proxy (代理人) case: `withoutLetter` needs the mailing and a second visit, `withLetter` (the letter came with the expiry',
-    'notice) completes in one visit. A visit that is not completed (`letterIncomplete`, `pinMismatch`) leaves the case where it',
-    'was; a visit after the end of `dueOn` closes it as `expired` (409). A `completed` case authorises one procedure of its',
-    'purpose and is `consumed` by it. `addressChanged`, `movedOutAbroad` and `died` cancel open cases (policy',
-    '`INQUIRY_CANCEL_ON_RESIDENT_CHANGE`). Every change needs `If-Match`.',
+    'notice; certificate purposes only, never `pinReset` or `pinChange`) completes in one visit. A visit that is not completed',
+    '(`letterIncomplete`, `pinMismatch`) leaves the case where it was, and the case takes no further visit that Japan day (409',
+    '`inquiryComeAgainLater`, nothing recorded); a visit after the end of `dueOn` closes it as `expired` (409). A `completed`',
+    'case authorises one procedure of its purpose and is `consumed` by it. `addressChanged`, `movedOutAbroad` and `died` cancel',
+    'open cases (policy `INQUIRY_CANCEL_ON_RESIDENT_CHANGE`). Every change needs `If-Match`.',
     '',
     '```mermaid',
     inquiryStateDiagram().trimEnd(),

@@ -1,3 +1,4 @@
+import { Temporal } from 'temporal-polyfill';
 import type { Carrier, CertificateKind, CertificateStatus, RevocationReason } from './certificates.js';
 import type { Instant } from './dates.js';
 import type { DomainPolicy } from './policy.js';
@@ -40,6 +41,8 @@ export interface HeldCertificate {
   readonly kind: CertificateKind;
   readonly carrier: Carrier;
   readonly status: CertificateStatus;
+  /** When the certificate began (its notBefore): no hold or revocation takes effect earlier. */
+  readonly notBefore?: Instant;
 }
 
 export interface RevocationAction {
@@ -118,9 +121,20 @@ function ruleFor(event: ResidentEvent, policy: DomainPolicy): Rule {
 }
 
 /**
+ * A certificate cannot be held or revoked before it existed: an event that took effect earlier (a card
+ * lost in the morning and reported after certificates were issued onto it that day, a move recorded
+ * late) takes effect on that certificate at its notBefore.
+ */
+function effectiveFor(certificate: HeldCertificate, effectiveAt: Instant): Instant {
+  const begun = certificate.notBefore;
+  return begun && Temporal.Instant.compare(begun, effectiveAt) > 0 ? begun : effectiveAt;
+}
+
+/**
  * What an event does to the certificates a resident holds. Revoked and
  * expired certificates are left alone; serials an event names that the
- * resident does not hold are ignored.
+ * resident does not hold are ignored. Each action's invalidityDate is the
+ * event's effective time, or the certificate's notBefore when that is later.
  */
 export function revocationPlan(
   event: ResidentEvent,
@@ -134,6 +148,6 @@ export function revocationPlan(
       serial: c.serial,
       action: rule.action,
       reason: rule.reason(c),
-      invalidityDate: event.effectiveAt,
+      invalidityDate: effectiveFor(c, event.effectiveAt),
     }));
 }

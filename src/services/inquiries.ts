@@ -1,10 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import { Temporal } from 'temporal-polyfill';
 import {
+  FAILED_VISIT_OUTCOMES,
+  INQUIRY_PATHS_BY_PURPOSE,
   INQUIRY_TRANSITIONS,
   OPEN_INQUIRY_STATES,
   agentRefusals,
   allowedInquiryActions,
+  comeAgainFrom,
   dueDateEndedBy,
   initialInquiryState,
   nextInquiryState,
@@ -19,6 +22,7 @@ import {
 import { appendAudit } from '../db/repositories/audit-log.js';
 import * as repo from '../db/repositories/inquiries.js';
 import { findResident, type Resident } from '../db/repositories/residents.js';
+import type { PlainDate } from '../domain/dates.js';
 import { notFound, Problem } from '../problems.js';
 import { assertCounterOpen, inquiryDueOn } from './calendar.js';
 import { inTransaction, type Actor, type ServiceContext, type Tx } from './context.js';
@@ -114,6 +118,26 @@ function assertIfMatch(i: repo.Inquiry, ifMatch: string | undefined): void {
   }
 }
 
+/**
+ * Not completed that day (DOMAIN.md "Proxy procedures"): the case's last visit failed on this Japan
+ * date, so it takes no further visit until `from`. Nothing is recorded; the answer says when the
+ * agent may come again, and whether the due date still allows it.
+ */
+function comeAgainLater(i: repo.Inquiry, last: { visitedAt: Date; outcome: VisitOutcome }, from: PlainDate): Problem {
+  const failedOn = tokyoDate(last.visitedAt).toString();
+  const tooLate = i.dueOn !== null && Temporal.PlainDate.compare(from, civil(i.dueOn)) > 0;
+  const until = i.dueOn === null ? '' : tooLate
+    ? `; but the case is due on ${i.dueOn}, so it will expire and a new case is needed`
+    : `, up to the due date ${i.dueOn}`;
+  return new Problem(409, 'inquiryComeAgainLater', 'Not completed that day: the agent must come again another day',
+    `A visit on ${failedOn} (Japan time) was not completed (${last.outcome}), so the procedure is not completed that day and the case `
+    + `takes no further visit on it. The agent may come again from ${from.toString()}${until}. Nothing was recorded.`,
+    {
+      inquiryId: i.inquiryId, state: i.state, allowedActions: allowedInquiryActions(i.state), comeAgainFrom: from.toString(),
+      lastFailedVisit: { visitedAt: last.visitedAt.toISOString(), outcome: last.outcome }, dueOn: i.dueOn,
+    });
+}
+
 /** Lock order everywhere: the resident first, then the case. */
 async function lockCase(trx: Tx, inquiryId: string): Promise<{ inquiry: repo.Inquiry; resident: Resident }> {
   const found = await repo.findInquiry(trx, inquiryId);
@@ -160,6 +184,15 @@ export interface OpenInquiryInput {
   openedAt: string;
 }
 
+function assertPathFitsPurpose(purpose: InquiryPurpose, path: InquiryPath): void {
+  const allowedPaths = INQUIRY_PATHS_BY_PURPOSE[purpose];
+  if (allowedPaths.includes(path)) return;
+  throw new Problem(422, 'withLetterNotForPurpose', 'The expiry notice encloses no letter for this purpose',
+    `The inquiry letter enclosed with the expiry notice (有効期限通知書) is for renewing a certificate. An agent's ${purpose} goes by the `
+    + `letter the ward mails (path ${allowedPaths.join(' or ')}), and is never completed in one visit.`,
+    { field: 'path', purpose, path, allowedPaths });
+}
+
 const AGENT_REFUSAL_TEXT = {
   authorityDocumentRequired: 'A legal representative must show proof of authority (戸籍謄本, 後見登記事項証明書, …) in agent.authorityDocument.',
   voluntaryAgentForAdultWard: 'The resident is an adult ward (成年被後見人): no signature certificate is issued to them, and certificate procedures for them go through their legal representative, not a voluntary agent.',
@@ -171,6 +204,7 @@ export async function openInquiry(ctx: ServiceContext, actor: Actor, request: Id
     const now = ctx.clock.now();
     const openedAt = new Date(input.openedAt);
     assertNearNow(ctx, 'openedAt', openedAt);
+    assertPathFitsPurpose(input.purpose, input.path);
     const resident = await findResident(trx, input.residentCode, true);
     if (!resident) {
       throw new Problem(422, 'residentNotFound', 'No such resident', `No resident ${input.residentCode}; register them first.`, { residentCode: input.residentCode });
@@ -266,7 +300,8 @@ export interface VisitInput {
 
 /**
  * POST /v1/inquiries/{id}/visits. A visit after the end of the due date closes the case as expired
- * and is answered 409: the closing is committed first, the refusal is raised after.
+ * and is answered 409: the closing is committed first, the refusal is raised after. A visit on the
+ * Japan date of the case's last failed visit is refused (409 inquiryComeAgainLater), nothing recorded.
  */
 export async function recordVisit(ctx: ServiceContext, actor: Actor, inquiryId: string, ifMatch: string | undefined, input: VisitInput): Promise<InquiryView> {
   const result = await inTransaction(ctx, async (trx) => {
@@ -278,6 +313,9 @@ export async function recordVisit(ctx: ServiceContext, actor: Actor, inquiryId: 
     await assertCounterOpen(ctx, trx, domainPolicyFrom(ctx.config), input.officeId, visitedAt);
     const dueOn = inquiry.dueOn ? civil(inquiry.dueOn) : null;
     const expired = dueOn !== null && dueDateEndedBy(dueOn, toInstant(visitedAt));
+    const lastFailed = expired || inquiry.visitCount === 0 ? null : await repo.lastVisitWith(trx, inquiryId, FAILED_VISIT_OUTCOMES);
+    const from = lastFailed && comeAgainFrom(toInstant(lastFailed.visitedAt), toInstant(visitedAt));
+    if (lastFailed && from) throw comeAgainLater(inquiry, lastFailed, from);
     if (!expired && !input.agentIdentityVerified) {
       throw new Problem(422, 'agentIdentityNotVerified', "The agent's identity was not verified",
         "Nothing is recorded for a visit whose visitor could not be identified as the case's agent (photo ID, and proof of authority for a legal representative).");

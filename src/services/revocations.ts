@@ -5,7 +5,7 @@ import type { CertificateRecord } from '../db/repositories/certificate-records.j
 import { changeCertificateStatuses, type StatusChange } from './certificate-status.js';
 import type { ServiceContext, Tx } from './context.js';
 import { domainPolicyFrom } from './policy.js';
-import { today } from './time.js';
+import { toInstant, today } from './time.js';
 
 export interface RevokedView {
   serial: string;
@@ -35,7 +35,7 @@ export function plannedRevocations(
   cause: string,
 ): { changes: StatusChange[]; revoked: RevokedView[] } {
   const on = today(ctx);
-  const held: HeldCertificate[] = certificates.map((c) => ({ serial: c.serial, kind: c.kind, carrier: c.carrier, status: heldStatus(c, on) }));
+  const held: HeldCertificate[] = certificates.map((c) => ({ serial: c.serial, kind: c.kind, carrier: c.carrier, status: heldStatus(c, on), notBefore: toInstant(c.notBefore) }));
   const byserial = new Map(certificates.map((c) => [c.serial, c]));
   const changes: StatusChange[] = [];
   const revoked: RevokedView[] = [];

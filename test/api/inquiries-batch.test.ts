@@ -86,7 +86,7 @@ t.test('an address change cancels open cases (policy on), not closed ones; expli
   await s.setClock(JST('2026-01-15T10:00:00'));
   await s.register('M001', HANAKO);
   const a = await c.open({ residentCode: 'M001', openedAt: JST('2026-01-15T10:00:00') });
-  const b = await c.open({ residentCode: 'M001', openedAt: JST('2026-01-15T10:00:00'), path: 'withLetter', purpose: 'pinReset' });
+  const b = await c.open({ residentCode: 'M001', openedAt: JST('2026-01-15T10:00:00'), path: 'withLetter', purpose: 'certificateRenewal' });
   const cancelled = await c.cancel(b.json().inquiryId, b.headers.etag as string, 'agent withdrew');
   t.equal(cancelled.statusCode, 200);
   t.equal(cancelled.json().state, 'cancelled');

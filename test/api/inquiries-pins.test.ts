@@ -33,12 +33,16 @@ t.test('PIN reset and change at the counter: recorded without a PIN, fee 0; an a
   const agent = await pin('pin-resets', { applicant: { type: 'agent' } });
   t.equal(agent.json().type, 'urn:jpki-ward:problem:agentNeedsCompletedInquiry');
 
-  const opened = await c.open({ residentCode: 'P001', purpose: 'pinReset', path: 'withLetter', openedAt: JST('2026-01-15T10:00:00') });
+  // By an agent, a PIN procedure goes by the letter the ward mails: never done in one visit.
+  const opened = await c.open({ residentCode: 'P001', purpose: 'pinReset', path: 'withoutLetter', openedAt: JST('2026-01-15T10:00:00') });
   const id = opened.json().inquiryId;
   const early = await pin('pin-resets', { applicant: { type: 'agent', inquiryId: id } });
   t.equal(early.statusCode, 409);
   t.equal(early.json().type, 'urn:jpki-ward:problem:inquiryNotCompleted');
-  await c.visit(id, opened.headers.etag as string, JST('2026-01-15T10:20:00'));
+  const mailed = await c.mail(id, opened.headers.etag as string, '2026-01-15');
+  t.equal(mailed.statusCode, 200, mailed.body);
+  const visited = await c.visit(id, mailed.headers.etag as string, JST('2026-01-15T10:20:00'));
+  t.equal(visited.json().state, 'completed');
   const wrongPurpose = await pin('pin-changes', { applicant: { type: 'agent', inquiryId: id } });
   t.equal(wrongPurpose.statusCode, 422);
   t.equal(wrongPurpose.json().type, 'urn:jpki-ward:problem:inquiryPurposeMismatch');
@@ -59,4 +63,28 @@ t.test('PIN reset and change at the counter: recorded without a PIN, fee 0; an a
   await s.setClock(JST('2026-01-15T17:30:00'));
   const late = await pin('pin-changes', { receivedAt: JST('2026-01-15T17:30:00') });
   t.equal(late.json().type, 'urn:jpki-ward:problem:officeClosed', 'Thursday counters close at 17:00');
+});
+
+t.test('withLetter only where the letter exists: refused for an agent\'s PIN reset or change, kept for certificates', async (t) => {
+  const h = await testApp(t);
+  const s = lifecycle(h);
+  const c = cases(h);
+  await s.setClock(JST('2026-01-15T10:00:00'));
+  await s.register('P002', { name: '新宿 次郎', address: '東京都新宿区歌舞伎町1-4-1', dateOfBirth: '1990-05-20', sex: 'male' });
+  for (const purpose of ['pinReset', 'pinChange']) {
+    const refused = await c.open({ residentCode: 'P002', purpose, path: 'withLetter', openedAt: JST('2026-01-15T10:00:00') });
+    t.equal(refused.statusCode, 422, `${purpose}: ${refused.body}`);
+    t.equal(refused.json().type, 'urn:jpki-ward:problem:withLetterNotForPurpose');
+    t.match(refused.json(), { purpose, path: 'withLetter', allowedPaths: ['withoutLetter'] });
+    t.match(refused.json().detail, /expiry notice/);
+    t.match(refused.json().detail, /withoutLetter/);
+  }
+  t.equal((await h.app.ctx.db.selectFrom('inquiries').select('inquiry_id').execute()).length, 0, 'nothing opened');
+  for (const purpose of ['certificateRenewal', 'certificateIssuance']) {
+    const kept = await c.open({ residentCode: 'P002', purpose, path: 'withLetter', openedAt: JST('2026-01-15T10:00:00') });
+    t.equal(kept.statusCode, 201, `${purpose}: ${kept.body}`);
+    t.equal(kept.json().state, 'awaitingVisit');
+  }
+  const mailedPin = await c.open({ residentCode: 'P002', purpose: 'pinChange', path: 'withoutLetter', openedAt: JST('2026-01-15T10:00:00') });
+  t.equal(mailedPin.statusCode, 201, 'the mailed letter is the way for a PIN procedure');
 });

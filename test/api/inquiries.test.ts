@@ -90,20 +90,36 @@ t.test('without the letter: mailed 2026-01-30, due 2026-03-02; blank field, wron
   t.equal(blank.json().lastVisitOutcome, 'letterIncomplete');
   t.equal(blank.json().state, 'mailed', 'still open: the agent must come again');
 
-  const wrongPin = await c.visit(id, blank.headers.etag as string, JST('2026-02-16T11:00:00'), { pinVerified: false });
+  // Not completed that day: the case takes no further visit on 2026-02-16, however good.
+  const sameDay = await c.visit(id, blank.headers.etag as string, JST('2026-02-16T14:00:00'));
+  t.equal(sameDay.statusCode, 409, sameDay.body);
+  t.equal(sameDay.json().type, 'urn:jpki-ward:problem:inquiryComeAgainLater');
+  t.match(sameDay.json(), { state: 'mailed', comeAgainFrom: '2026-02-17', dueOn: '2026-03-02', lastFailedVisit: { outcome: 'letterIncomplete' } });
+  t.same(sameDay.json().allowedActions, ['visit', 'expire', 'cancel']);
+  const unchanged = await c.get(id);
+  t.equal(unchanged.headers.etag, blank.headers.etag, 'nothing changed');
+  t.equal(unchanged.json().visitCount, 1);
+
+  await s.setClock(JST('2026-02-17T10:00:00'));
+  const wrongPin = await c.visit(id, blank.headers.etag as string, JST('2026-02-17T10:00:00'), { pinVerified: false });
+  t.equal(wrongPin.statusCode, 200, wrongPin.body);
   t.equal(wrongPin.json().lastVisitOutcome, 'pinMismatch');
   t.equal(wrongPin.json().state, 'mailed');
+  const afterWrongPin = await c.visit(id, wrongPin.headers.etag as string, JST('2026-02-17T16:30:00'));
+  t.equal(afterWrongPin.json().type, 'urn:jpki-ward:problem:inquiryComeAgainLater', 'a wrong PIN: not completed that day either');
+  t.match(afterWrongPin.json(), { comeAgainFrom: '2026-02-18', lastFailedVisit: { outcome: 'pinMismatch' } });
 
-  const closed = await c.visit(id, wrongPin.headers.etag as string, JST('2026-02-16T08:00:00'));
+  await s.setClock(JST('2026-02-18T10:00:00'));
+  const closed = await c.visit(id, wrongPin.headers.etag as string, JST('2026-02-18T08:00:00'));
   t.equal(closed.statusCode, 422, 'before opening time');
   t.equal(closed.json().type, 'urn:jpki-ward:problem:officeClosed');
 
-  const good = await c.visit(id, wrongPin.headers.etag as string, JST('2026-02-16T14:00:00'));
+  const good = await c.visit(id, wrongPin.headers.etag as string, JST('2026-02-18T10:00:00'));
   t.equal(good.statusCode, 200, good.body);
   t.equal(good.json().state, 'completed');
   t.equal(good.json().visitCount, 3);
 
-  const issue = (kind: string) => h.request({ method: 'POST', url: `/v1/cards/${card.cardId}/certificates`, payload: { kind, officeId: 'main', receivedAt: JST('2026-02-16T14:10:00'), applicant: { type: 'agent', inquiryId: id }, generateKey: true } });
+  const issue = (kind: string) => h.request({ method: 'POST', url: `/v1/cards/${card.cardId}/certificates`, payload: { kind, officeId: 'main', receivedAt: JST('2026-02-18T10:10:00'), applicant: { type: 'agent', inquiryId: id }, generateKey: true } });
   const issued = await issue('userAuthentication');
   t.equal(issued.statusCode, 201, issued.body);
   t.equal(issued.json().procedure, 'initial');
@@ -112,7 +128,7 @@ t.test('without the letter: mailed 2026-01-30, due 2026-03-02; blank field, wron
   t.equal(again.statusCode, 409, 'a case authorises one procedure');
   t.equal(again.json().type, 'urn:jpki-ward:problem:inquiryAlreadyUsed');
 
-  const none = await h.request({ method: 'POST', url: `/v1/cards/${card.cardId}/certificates`, payload: { kind: 'signature', officeId: 'main', receivedAt: JST('2026-02-16T14:10:00'), applicant: { type: 'agent' }, generateKey: true } });
+  const none = await h.request({ method: 'POST', url: `/v1/cards/${card.cardId}/certificates`, payload: { kind: 'signature', officeId: 'main', receivedAt: JST('2026-02-18T10:10:00'), applicant: { type: 'agent' }, generateKey: true } });
   t.equal(none.json().type, 'urn:jpki-ward:problem:agentNeedsCompletedInquiry');
 
   t.same((await c.events(id)).json().items.map((e: any) => [e.action, e.toState, e.outcome]), [

@@ -1,11 +1,14 @@
 import { readFileSync } from 'node:fs';
 import t from 'tap';
+import { Temporal } from 'temporal-polyfill';
 import {
   FINAL_INQUIRY_STATES,
+  INQUIRY_PATHS_BY_PURPOSE,
   INQUIRY_STATES,
   INQUIRY_TRANSITIONS,
   agentRefusals,
   allowedInquiryActions,
+  comeAgainFrom,
   dueDateEndedBy,
   initialInquiryState,
   inquiryPurposeForProcedure,
@@ -56,6 +59,24 @@ t.test('visit outcome: expired, then blank field, then wrong PIN', async (t) => 
   t.equal(visitOutcome({ ...good, dueOn, visitedAt: at('2026-02-10T10:00'), pinVerified: false }), 'pinMismatch');
   t.equal(visitOutcome({ ...good, dueOn: null, visitedAt: at('2031-01-01T10:00') }), 'completed', 'no due date, no expiry');
   t.notOk(dueDateEndedBy(dueOn, at('2026-03-02T23:59:59')));
+});
+
+t.test('not completed that day: after a failed visit the case takes no visit until the next Japan date', async (t) => {
+  const at = (s: string) => tokyoInstant(d(s.slice(0, 10)), s.slice(11));
+  t.equal(comeAgainFrom(null, at('2026-02-16T10:00')), null, 'no failed visit: go ahead');
+  t.same(comeAgainFrom(at('2026-02-16T08:30'), at('2026-02-16T18:59'))?.toString(), '2026-02-17', 'later the same day: refused');
+  t.same(comeAgainFrom(at('2026-02-16T10:00'), at('2026-02-15T16:00'))?.toString(), '2026-02-17', 'a visit dated before the failure: refused too');
+  t.equal(comeAgainFrom(at('2026-02-16T16:59'), at('2026-02-17T08:30')), null, 'the next day: go ahead');
+  // Japan dates, not UTC ones: 2026-02-16T23:30 UTC is already 2026-02-17 08:30 in Tokyo.
+  t.equal(comeAgainFrom(at('2026-02-16T10:00'), Temporal.Instant.from('2026-02-16T23:30:00Z')), null);
+  t.same(comeAgainFrom(Temporal.Instant.from('2026-02-16T14:59:59Z'), at('2026-02-16T23:59'))?.toString(), '2026-02-17');
+});
+
+t.test('withLetter only where a letter comes: the expiry notice encloses one for certificates, never for PINs', async (t) => {
+  t.same(INQUIRY_PATHS_BY_PURPOSE.certificateRenewal, ['withLetter', 'withoutLetter']);
+  t.same(INQUIRY_PATHS_BY_PURPOSE.certificateIssuance, ['withLetter', 'withoutLetter'], 'expired before the agent came: a new issuance');
+  t.same(INQUIRY_PATHS_BY_PURPOSE.pinReset, ['withoutLetter']);
+  t.same(INQUIRY_PATHS_BY_PURPOSE.pinChange, ['withoutLetter']);
 });
 
 t.test('agents and purposes', async (t) => {

@@ -132,3 +132,15 @@ t.test('revoked and expired certificates are never acted on', async (t) => {
     t.notOk(plan.some((a) => a.serial === 'old-sig' || a.serial === 'old-ua'), row.line);
   }
 });
+
+t.test('nothing takes effect before a certificate existed: the invalidityDate is then its notBefore', async (t) => {
+  const issuedLater = Temporal.Instant.from('2026-03-31T16:00:00Z');
+  const certificates: HeldCertificate[] = [
+    { serial: 'issued-after', kind: 'signature', carrier: 'card', status: 'good', notBefore: issuedLater },
+    { serial: 'issued-before', kind: 'userAuthentication', carrier: 'card', status: 'good', notBefore: Temporal.Instant.from('2026-03-01T00:00:00Z') },
+  ];
+  for (const event of [{ type: 'cardLost', effectiveAt }, { type: 'death', effectiveAt }] as const) {
+    const plan = Object.fromEntries(revocationPlan(event, certificates, DEFAULT_DOMAIN_POLICY).map((a) => [a.serial, a.invalidityDate.toString()]));
+    t.same(plan, { 'issued-after': issuedLater.toString(), 'issued-before': effectiveAt.toString() }, event.type);
+  }
+});

@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import type { AgentKind, InquiryAction, InquiryPath, InquiryPurpose, InquiryState, VisitOutcome } from '../../domain/inquiry-workflow.js';
 import type { Database } from '../schema.js';
 
@@ -186,7 +186,23 @@ export async function listInquiryEvents(db: Kysely<Database>, inquiryId: string)
     keyId: r.key_id,
     requestId: r.request_id,
     details: r.details,
-  }));
+  }))/** The case's latest visit (by its `visitedAt`) with one of these outcomes, or null. */
+export async function lastVisitWith(db: Kysely<Database>, inquiryId: string, outcomes: readonly VisitOutcome[]): Promise<{ visitedAt: Date; outcome: VisitOutcome } | null> {
+  const visitedAt = sql<Date | string>`(details->>'visitedAt')::timestamptz`;
+  const row = await db
+    .selectFrom('inquiry_events')
+    .select(['outcome', visitedAt.as('visited_at')])
+    .where('inquiry_id', '=', inquiryId)
+    .where('action', '=', 'visit')
+    .where('outcome', 'in', [...outcomes])
+    .orderBy(visitedAt, 'desc')
+    .orderBy('id', 'desc')
+    .limit(1)
+    .executeTakeFirst();
+  return row ? { visitedAt: new Date(row.visited_at), outcome: row.outcome as VisitOutcome } : null;
+}
+
+;
 }
 
 export interface InquiryQuery {
