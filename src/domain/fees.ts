@@ -95,6 +95,17 @@ export const DEFAULT_FEE_SCHEDULES: readonly FeeSchedule[] = [
   },
 ];
 
+/**
+ * The exemption a reissue has without being asked for: theft is not the holder's fault, so the
+ * certificates a stolen card's theft ended (revoked keyCompromise when it was found) are reissued free.
+ * `replacedRevokedAs` is the reason the certificate being reissued was revoked; omitted when quoting
+ * the reissue of everything the card held, as a recovery does.
+ */
+export function theftExemption(cardStolen: boolean, replacedRevokedAs?: string | null): FeeExemption | null {
+  const endedByTheft = replacedRevokedAs === undefined || replacedRevokedAs === 'keyCompromise';
+  return cardStolen && endedByTheft ? 'theft' : null;
+}
+
 /** Exemptions only ever waive reissue fees; other procedures are free or not covered. */
 const EXEMPTIBLE: ReadonlySet<FeeProcedure> = new Set(['cardReissue', 'certificateReissue']);
 

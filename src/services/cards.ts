@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { Temporal } from 'temporal-polyfill';
 import type { ResidentEvent } from '../domain/revocation-plan.js';
 import { cardExpiry } from '../domain/validity.js';
-import type { FeeExemption } from '../domain/fees.js';
+import { theftExemption, type FeeExemption } from '../domain/fees.js';
 import { appendAudit } from '../db/repositories/audit-log.js';
 import * as cards from '../db/repositories/cards.js';
 import { certificatesOfResident } from '../db/repositories/certificate-records.js';
@@ -100,7 +100,7 @@ export async function issueCard(
 export async function reportCardLoss(ctx: ServiceContext, actor: Actor, request: IdempotentRequest, cardId: string, input: { reportedAt: string; stolen?: boolean }) {
   return runIdempotent(ctx, actor, request, async (trx) => {
     const card = await lockedCard(trx, cardId);
-    if (card.status !== 'active') throw new Problem(409, 'cardNotActive', 'Card not active', `The card is ${card.status}; only an active card can be reported lost.`, { state: card.status });
+    if (card.status !== 'active') throw new Problem(422, 'cardNotActive', 'Card not active', `The card is ${card.status}; only an active card can be reported lost.`, { state: card.status });
     const reportedAt = new Date(input.reportedAt);
     assertNotAhead(ctx, 'reportedAt', reportedAt);
     const now = ctx.clock.now();
@@ -121,7 +121,7 @@ export async function recoverCard(ctx: ServiceContext, actor: Actor, request: Id
     const revoked = await reviseCardCertificates(trx, ctx, card, { type: 'cardFound', effectiveAt: toInstant(foundAt), stolen: card.stolen }, `card:${cardId}:found`);
     await cards.setCardStatus(trx, cardId, 'active', now);
     await appendAudit(trx, { at: now, keyId: actor.keyId, action: 'card.recovered', resource: `cards/${cardId}`, requestId: actor.requestId });
-    const reissueFee = await quoteFee(ctx, trx, 'certificateReissue', today(ctx).toString());
+    const reissueFee = await quoteFee(ctx, trx, 'certificateReissue', today(ctx).toString(), theftExemption(card.stolen));
     return { status: 201, body: { card: { ...cardView(card), status: 'active' as const }, revoked, reissueFee } };
   });
 }

@@ -1,7 +1,7 @@
 import { Temporal } from 'temporal-polyfill';
 import type { Applicant } from '../domain/eligibility.js';
 import { eligibility } from '../domain/eligibility.js';
-import { feeProcedureFor, type FeeExemption } from '../domain/fees.js';
+import { feeProcedureFor, theftExemption, type FeeExemption } from '../domain/fees.js';
 import { inquiryPurposeForProcedure } from '../domain/inquiry-workflow.js';
 import { certificateProcedure, type CertificateProcedure } from '../domain/procedure.js';
 import { notAfterFor, signatureExpiry, userAuthenticationExpiry } from '../domain/validity.js';
@@ -79,13 +79,18 @@ function basicFacts(r: Resident): BasicFacts {
   return { name: r.alias ? `${r.name}（${r.alias}）` : r.name, sex: r.sex, dateOfBirth: r.dateOfBirth, address: r.address };
 }
 
-/** Residents abroad with continued use may hold only the overseas signature certificate. */
-function assertResidentMayApply(r: Resident): void {
-  const abroadWithUse = r.status === 'movedOutAbroad' && r.residence === 'abroadWithContinuedUse';
-  if (r.status !== 'active' && !abroadWithUse) {
-    throw new Problem(422, 'residentNotActive', 'Resident not active', `The resident's status is ${r.status}.`);
-  }
+/** Active residents, and residents abroad with continued use (who may hold only the overseas signature certificate). */
+export function residentMayApply(r: Resident): boolean {
+  return r.status === 'active' || (r.status === 'movedOutAbroad' && r.residence === 'abroadWithContinuedUse');
 }
+
+function assertResidentMayApply(r: Resident): void {
+  if (!residentMayApply(r)) throw new Problem(422, 'residentNotActive', 'Resident not active', `The resident's status is ${r.status}.`);
+}
+
+/** A card certificates can be issued onto on `on`: active and not expired. */
+export const cardUsable = (card: cards.Card, on: Temporal.PlainDate): boolean =>
+  card.status === 'active' && Temporal.PlainDate.compare(civil(card.expiresOn), on) >= 0;
 
 const latestOf = (certs: CertificateRecord[]): CertificateRecord | undefined =>
   certs.reduce<CertificateRecord | undefined>((a, c) => (!a || c.issuedAt > a.issuedAt ? c : a), undefined);
@@ -113,10 +118,11 @@ export async function issueCardCertificate(ctx: ServiceContext, actor: Actor, re
     const receivedAt = new Date(input.receivedAt);
     assertNearNow(ctx, 'receivedAt', receivedAt);
     await assertCounterOpen(ctx, trx, policy, input.officeId, receivedAt);
-    if (card.status !== 'active' || Temporal.PlainDate.compare(civil(card.expiresOn), on) < 0) {
+    // The resident before the card: a death or a move abroad also abolishes the cards, and the answer names the cause.
+    assertResidentMayApply(resident);
+    if (!cardUsable(card, on)) {
       throw new Problem(422, 'cardNotActive', 'Card not active', `The card is ${card.status === 'active' ? 'expired' : card.status}.`, { cardStatus: card.status });
     }
-    assertResidentMayApply(resident);
     if (input.applicant.type === 'agent' && !input.applicant.inquiryId) {
       throw new Problem(422, 'agentNeedsCompletedInquiry', 'An agent needs a completed inquiry case', 'A voluntary agent applies with `applicant.inquiryId` of a completed inquiry-letter case.');
     }
@@ -161,7 +167,8 @@ export async function issueCardCertificate(ctx: ServiceContext, actor: Actor, re
       superseded.push(latest.serial);
     }
     if (inquiry) await consumeInquiryIn(trx, ctx, actor, inquiry, `certificates/${issued.serial}`);
-    const fee = await quoteFee(ctx, trx, feeProcedureFor(procedure), on.toString(), input.exemption);
+    const exemption = input.exemption ?? (procedure === 'reissue' && latest ? theftExemption(card.stolen, latest.revocationReason) : null);
+    const fee = await quoteFee(ctx, trx, feeProcedureFor(procedure), on.toString(), exemption);
     await appendAudit(trx, {
       at: now, keyId: actor.keyId, action: 'certificate.issued', resource: `certificates/${issued.serial}`, requestId: actor.requestId,
       detail: { cardId, kind: input.kind, procedure, superseded, applicant: input.applicant.type, keyGenerated: Boolean(key.privateKeyPem) },
