@@ -9,6 +9,7 @@ import { notFound } from '../problems.js';
 import type { ServiceContext } from './context.js';
 import { quoteFee, type FeeQuoteView } from './fees.js';
 import { domainPolicyFrom } from './policy.js';
+import { cardUsable, residentMayApply } from './certificates.js';
 import { heldStatus } from './revocations.js';
 import { civil, today } from './time.js';
 
@@ -74,10 +75,19 @@ export interface RenewalEligibilityView {
     serial: string; kind: string; carrier: string; expiresOn: string; windowOpensOn: string;
     eligible: boolean; reason?: string; expiresOnIfRenewed: string | null; fee: FeeQuoteView | null;
   }[];
-  newIssuance: { kind: 'signature' | 'userAuthentication'; eligible: boolean; reasons: string[] }[];
+  newIssuance: { kind: 'signature' | 'userAuthentication'; eligible: boolean; reason?: string }[];
 }
 
-/** What the expiry notice (有効期限通知書) tells a resident: each certificate's window and what a renewal on `on` would give. */
+/** The first reason that applies, in the order given, or undefined: the most decisive one is listed first. */
+const firstReason = (...reasons: (string | false | undefined)[]): string | undefined => reasons.find((r): r is string => Boolean(r));
+
+/**
+ * What the expiry notice (有効期限通知書) tells a resident: each certificate's window and what a renewal on
+ * `on` would give, and whether a certificate of each kind could be issued. When several reasons apply the
+ * answer names one: first the certificate's own state (onHold, followsCardCertificate), then in the order
+ * POST /v1/cards/{id}/certificates checks them (residentNotActive, cardNotActive, the eligibility reasons,
+ * renewalWindowNotOpen), so it is the type such a request that day would be refused with.
+ */
 export async function renewalEligibility(ctx: ServiceContext, residentCode: string, onText?: string): Promise<RenewalEligibilityView> {
   const resident = await findResident(ctx.db, residentCode);
   if (!resident) throw notFound('Resident', `No resident ${residentCode}.`);
@@ -89,19 +99,21 @@ export async function renewalEligibility(ctx: ServiceContext, residentCode: stri
     kind, carrier, birthDate: civil(resident.dateOfBirth), appliedOn: on, adultWard: resident.adultWard, applicant: 'holder',
     residence: resident.residence, cardHasGoodSignatureCertificate: held.some((c) => c.kind === 'signature' && c.carrier === 'card' && heldStatus(c, on) === 'good'),
   });
+  const residentRefused = !residentMayApply(resident) && 'residentNotActive';
   const renewalFee = await quoteFee(ctx, ctx.db, 'certificateRenewal', on.toString());
 
   const certificates = held.map((c) => {
     const windowOpensOn = renewalWindow(civil(c.expiresOn)).opensOn.toString();
     const decision = certificateProcedure({ expiresOn: civil(c.expiresOn), status: heldStatus(c, on) }, on);
-    const verdict = judge(c.kind, c.carrier);
     const card = liveCards.find((k) => k.cardId === c.cardId);
-    let reason: string | undefined;
-    if (heldStatus(c, on) === 'hold') reason = 'onHold';
-    else if (!decision.allowed) reason = decision.reason;
-    else if (!verdict.eligible) reason = verdict.reasons[0];
-    else if (c.carrier === 'smartphone') reason = 'followsCardCertificate';
-    else if (!card || card.status !== 'active') reason = 'cardNotActive';
+    const reason = firstReason(
+      heldStatus(c, on) === 'hold' && 'onHold',
+      c.carrier === 'smartphone' && 'followsCardCertificate',
+      residentRefused,
+      !(card && cardUsable(card, on)) && 'cardNotActive',
+      judge(c.kind, c.carrier).reasons[0],
+      !decision.allowed && decision.reason,
+    );
     let expiresOnIfRenewed: string | null = null;
     if (card && c.carrier === 'card') {
       const facts = { birthDate: civil(resident.dateOfBirth), issuedOn: on, procedure: 'renewal' as const, cardExpiresOn: civil(card.expiresOn) };
@@ -113,9 +125,10 @@ export async function renewalEligibility(ctx: ServiceContext, residentCode: stri
       eligible: reason === undefined, ...(reason ? { reason } : {}), expiresOnIfRenewed, fee: reason === undefined ? renewalFee : null,
     };
   });
+  const anyCardUsable = liveCards.some((k) => cardUsable(k, on));
   const newIssuance = (['signature', 'userAuthentication'] as const).map((kind) => {
-    const verdict = judge(kind, 'card');
-    return { kind, eligible: verdict.eligible, reasons: [...verdict.reasons] };
+    const reason = firstReason(residentRefused, !anyCardUsable && 'cardNotActive', judge(kind, 'card').reasons[0]);
+    return { kind, eligible: reason === undefined, ...(reason ? { reason } : {}) };
   });
   return { on: on.toString(), certificates, newIssuance };
 }
