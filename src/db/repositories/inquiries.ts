@@ -186,7 +186,10 @@ export async function listInquiryEvents(db: Kysely<Database>, inquiryId: string)
     keyId: r.key_id,
     requestId: r.request_id,
     details: r.details,
-  }))/** The case's latest visit (by its `visitedAt`) with one of these outcomes, or null. */
+  }));
+}
+
+/** The case's latest visit (by its `visitedAt`) with one of these outcomes, or null. */
 export async function lastVisitWith(db: Kysely<Database>, inquiryId: string, outcomes: readonly VisitOutcome[]): Promise<{ visitedAt: Date; outcome: VisitOutcome } | null> {
   const visitedAt = sql<Date | string>`(details->>'visitedAt')::timestamptz`;
   const row = await db
@@ -200,9 +203,6 @@ export async function lastVisitWith(db: Kysely<Database>, inquiryId: string, out
     .limit(1)
     .executeTakeFirst();
   return row ? { visitedAt: new Date(row.visited_at), outcome: row.outcome as VisitOutcome } : null;
-}
-
-;
 }
 
 export interface InquiryQuery {
