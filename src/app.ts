@@ -1,4 +1,4 @@
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { DestinationStream } from 'pino';
 import { AdjustableClock } from './clock.js';
@@ -36,7 +36,7 @@ import { bootstrapAdminKey } from './services/api-keys.js';
 import { emptyCaRegistry, loadCertificateAuthorities } from './services/certificate-authority.js';
 import { publishMissingCrls } from './services/certificate-status.js';
 import { startPkiMaintenance, type PkiMaintenance } from './services/pki-maintenance.js';
-import type { ServiceContext } from './services/context.js';
+import { forRequest, type ServiceContext } from './services/context.js';
 import { startCacheInvalidation, type CacheInvalidation } from './services/cache-invalidation.js';
 
 export interface AppOptions {
@@ -53,6 +53,10 @@ declare module 'fastify' {
   interface FastifyInstance {
     ctx: ServiceContext;
     clock: AdjustableClock;
+  }
+  interface FastifyRequest {
+    /** The service context for this request: its log lines carry the request id (forRequest). */
+    readonly ctx: ServiceContext;
   }
 }
 
@@ -83,6 +87,8 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   const clock = options.clock ?? new AdjustableClock();
   const ctx: ServiceContext = { db: database.db, clock, config, log: app.log, cas: emptyCaRegistry() };
   app.decorate('ctx', ctx);
+  // Made when a handler asks for it (no hook on every request).
+  app.decorateRequest('ctx', { getter(this: FastifyRequest) { return forRequest(ctx, this.log); } });
   app.decorate('clock', clock);
   app.addHook('onClose', async () => {
     if (!options.database) await database.close();

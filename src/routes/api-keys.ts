@@ -29,7 +29,7 @@ const NewApiKey = Type.Composite([
 
 const keysCursor = cursorCodec(Type.Object({ keyId: Type.String({ pattern: '^key_[0-9a-z_]{1,40}$' }) }, { additionalProperties: false }));
 
-const apiKeys: FastifyPluginAsyncTypebox<{ ctx: ServiceContext }> = async (app, { ctx }) => {
+const apiKeys: FastifyPluginAsyncTypebox<{ ctx: ServiceContext }> = async (app) => {
   app.post('/v1/api-keys', {
     config: { auth: 'admin' },
     schema: {
@@ -44,7 +44,7 @@ const apiKeys: FastifyPluginAsyncTypebox<{ ctx: ServiceContext }> = async (app, 
       response: responses({ 201: NewApiKey, 200: NewApiKey }, 422),
     },
   }, async (request, reply) => {
-    const outcome = await createApiKey(ctx, actorOf(request), idempotentRequest(request), request.body);
+    const outcome = await createApiKey(request.ctx, actorOf(request), idempotentRequest(request), request.body);
     return sendIdempotent(reply, outcome);
   });
 
@@ -53,7 +53,7 @@ const apiKeys: FastifyPluginAsyncTypebox<{ ctx: ServiceContext }> = async (app, 
     schema: { tags: ['admin'], summary: 'List API keys (never their secrets)', querystring: Type.Object(PageQuery, { additionalProperties: false }), response: responses({ 200: Page(ApiKey) }) },
   }, async (request) => {
     const { limit } = request.query;
-    const rows = await listApiKeys(ctx, keysCursor.decode(request.query.cursor)?.keyId, limit + 1);
+    const rows = await listApiKeys(request.ctx, keysCursor.decode(request.query.cursor)?.keyId, limit + 1);
     return keysCursor.page(rows, limit, (last) => ({ keyId: last.keyId }));
   });
 
@@ -61,7 +61,7 @@ const apiKeys: FastifyPluginAsyncTypebox<{ ctx: ServiceContext }> = async (app, 
     config: { auth: 'admin' },
     schema: { tags: ['admin'], summary: 'Revoke an API key', params: Type.Object({ keyId: Type.String({ maxLength: 64 }) }), response: responses({ 204: Type.Null() }, 404) },
   }, async (request, reply) => {
-    await revokeApiKey(ctx, actorOf(request), request.params.keyId);
+    await revokeApiKey(request.ctx, actorOf(request), request.params.keyId);
     return reply.code(204).send();
   });
 };

@@ -32,7 +32,7 @@ const Verification = Type.Object({
 
 const auditCursor = cursorCodec(Type.Object({ id: Type.String({ pattern: '^[0-9]{1,18}$' }) }, { additionalProperties: false }));
 
-const auditEvents: FastifyPluginAsyncTypebox<{ ctx: ServiceContext }> = async (app, { ctx }) => {
+const auditEvents: FastifyPluginAsyncTypebox<{ ctx: ServiceContext }> = async (app) => {
   app.get('/v1/audit-events', {
     config: { auth: 'admin' },
     schema: {
@@ -51,7 +51,7 @@ const auditEvents: FastifyPluginAsyncTypebox<{ ctx: ServiceContext }> = async (a
     if (from && to && Date.parse(from) > Date.parse(to)) {
       throw new Problem(400, 'invalidRange', 'Invalid range', '`from` is after `to`.');
     }
-    const rows = await listAuditEvents(ctx, { limit: limit + 1, afterId: auditCursor.decode(request.query.cursor)?.id, from, to, resource });
+    const rows = await listAuditEvents(request.ctx, { limit: limit + 1, afterId: auditCursor.decode(request.query.cursor)?.id, from, to, resource });
     return auditCursor.page(rows, limit, (last) => ({ id: last.id }));
   });
 
@@ -62,7 +62,7 @@ const auditEvents: FastifyPluginAsyncTypebox<{ ctx: ServiceContext }> = async (a
       summary: 'Recompute the audit hash chain and report the first broken link',
       response: responses({ 200: Verification }),
     },
-  }, async () => verifyAuditLog(ctx));
+  }, async (request) => verifyAuditLog(request.ctx));
 };
 
 export default auditEvents;

@@ -20,7 +20,7 @@ const DateParam = Type.Object({ date: CivilDate });
 
 const closuresCursor = cursorCodec(Type.Object({ date: CivilDate, officeId: Type.String({ maxLength: 64 }) }, { additionalProperties: false }));
 
-const calendarClosures: FastifyPluginAsyncTypebox<{ ctx: ServiceContext }> = async (app, { ctx }) => {
+const calendarClosures: FastifyPluginAsyncTypebox<{ ctx: ServiceContext }> = async (app) => {
   app.get('/v1/calendar/closures', {
     config: { auth: 'status:read' },
     schema: {
@@ -31,7 +31,7 @@ const calendarClosures: FastifyPluginAsyncTypebox<{ ctx: ServiceContext }> = asy
     },
   }, async (request) => {
     const { limit, from, to } = request.query;
-    const rows = await listClosures(ctx, { from, to, after: closuresCursor.decode(request.query.cursor), limit: limit + 1 });
+    const rows = await listClosures(request.ctx, { from, to, after: closuresCursor.decode(request.query.cursor), limit: limit + 1 });
     return closuresCursor.page(rows, limit, (last) => ({ date: last.date, officeId: last.officeId ?? '' }));
   });
 
@@ -46,7 +46,7 @@ const calendarClosures: FastifyPluginAsyncTypebox<{ ctx: ServiceContext }> = asy
       response: responses({ 200: Closure, 201: Closure }, 422),
     },
   }, async (request, reply) => {
-    const { status, body } = await putClosure(ctx, actorOf(request), request.params.date, request.body);
+    const { status, body } = await putClosure(request.ctx, actorOf(request), request.params.date, request.body);
     return reply.code(status).send(body);
   });
 
@@ -60,7 +60,7 @@ const calendarClosures: FastifyPluginAsyncTypebox<{ ctx: ServiceContext }> = asy
       response: responses({ 204: Type.Null() }, 404, 422),
     },
   }, async (request, reply) => {
-    await deleteClosure(ctx, actorOf(request), request.params.date, request.query.officeId);
+    await deleteClosure(request.ctx, actorOf(request), request.params.date, request.query.officeId);
     return reply.code(204).send();
   });
 };

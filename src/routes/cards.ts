@@ -29,30 +29,29 @@ const cardsRoutes: FastifyPluginAsyncTypebox<{ ctx: ServiceContext }> = async (a
       body: Type.Object({ officeId: Type.String({ minLength: 1, maxLength: 64 }), receivedAt: Instant, issuedOn: CivilDate, exemption: Type.Optional(Exemption) }, { additionalProperties: false }),
       response: responses({ 201: Type.Object({ card: Card, fee: FeeQuote, abolished: Type.Array(Type.String()), revoked: Type.Array(Revoked) }) }, 404, 422),
     },
-  }, async (req, reply) => sendIdempotent(reply, await issueCard(ctx, actorOf(req), idempotentRequest(req), req.params.residentCode, req.body)));
+  }, async (req, reply) => sendIdempotent(reply, await issueCard(req.ctx, actorOf(req), idempotentRequest(req), req.params.residentCode, req.body)));
 
   app.post('/v1/cards/:cardId/loss-reports', {
     config: { auth: 'certificates:write' },
     schema: {
       tags: ['cards'],
       summary: 'Report a card lost: its certificates go on hold (certificateHold); a hold is never released',
-      description: 'The hold takes effect at reportedAt, or at a certificate\'s notBefore when it was issued later. A card that is not active is 422 cardNotActive.',
       headers: IdempotencyKeyHeader, params: CardId,
       body: Type.Object({ reportedAt: Instant, stolen: Type.Optional(Type.Boolean()) }, { additionalProperties: false }),
-      response: responses({ 201: Type.Object({ card: Card, held: Type.Array(Revoked) }) }, 404, 422),
+      response: responses({ 201: Type.Object({ card: Card, held: Type.Array(Revoked) }) }, 404, 409, 422),
     },
-  }, async (req, reply) => sendIdempotent(reply, await reportCardLoss(ctx, actorOf(req), idempotentRequest(req), req.params.cardId, req.body)));
+  }, async (req, reply) => sendIdempotent(reply, await reportCardLoss(req.ctx, actorOf(req), idempotentRequest(req), req.params.cardId, req.body)));
 
   app.post('/v1/cards/:cardId/recoveries', {
     config: { auth: 'certificates:write' },
     schema: {
       tags: ['cards'],
-      summary: 'A lost card was found: held certificates are revoked (keyCompromise if it was stolen) and may be reissued (reissueFee: 200 yen, free after a theft)',
+      summary: 'A lost card was found: held certificates are revoked (keyCompromise if it was stolen) and may be reissued',
       headers: IdempotencyKeyHeader, params: CardId,
       body: Type.Object({ foundAt: Instant }, { additionalProperties: false }),
       response: responses({ 201: Type.Object({ card: Card, revoked: Type.Array(Revoked), reissueFee: FeeQuote }) }, 404, 409, 422),
     },
-  }, async (req, reply) => sendIdempotent(reply, await recoverCard(ctx, actorOf(req), idempotentRequest(req), req.params.cardId, req.body)));
+  }, async (req, reply) => sendIdempotent(reply, await recoverCard(req.ctx, actorOf(req), idempotentRequest(req), req.params.cardId, req.body)));
 
   app.post('/v1/cards/:cardId/returns', {
     config: { auth: 'certificates:write' },
@@ -63,7 +62,7 @@ const cardsRoutes: FastifyPluginAsyncTypebox<{ ctx: ServiceContext }> = async (a
       body: Type.Object({ returnedAt: Instant }, { additionalProperties: false }),
       response: responses({ 201: Type.Object({ card: Card, revoked: Type.Array(Revoked) }) }, 404, 409, 422),
     },
-  }, async (req, reply) => sendIdempotent(reply, await returnCard(ctx, actorOf(req), idempotentRequest(req), req.params.cardId, req.body)));
+  }, async (req, reply) => sendIdempotent(reply, await returnCard(req.ctx, actorOf(req), idempotentRequest(req), req.params.cardId, req.body)));
 };
 
 export default cardsRoutes;

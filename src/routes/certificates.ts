@@ -58,7 +58,7 @@ const certificates: FastifyPluginAsyncTypebox<{ ctx: ServiceContext }> = async (
       }, { additionalProperties: false }),
       response: responses({ 201: Issuance }, 404, 422),
     },
-  }, async (req, reply) => sendIdempotent(reply, await issueCardCertificate(ctx, actorOf(req), idempotentRequest(req), req.params.cardId, req.body)));
+  }, async (req, reply) => sendIdempotent(reply, await issueCardCertificate(req.ctx, actorOf(req), idempotentRequest(req), req.params.cardId, req.body)));
 
   app.post('/v1/residents/:residentCode/smartphone-certificates', {
     config: { auth: 'certificates:write' },
@@ -70,7 +70,7 @@ const certificates: FastifyPluginAsyncTypebox<{ ctx: ServiceContext }> = async (
       body: Type.Object({ kind: Kind, deviceId: Type.String({ minLength: 1, maxLength: 128 }), csr: Csr }, { additionalProperties: false }),
       response: responses({ 201: Issuance }, 404, 422),
     },
-  }, async (req, reply) => sendIdempotent(reply, await issueSmartphoneCertificate(ctx, actorOf(req), idempotentRequest(req), req.params.residentCode, req.body)));
+  }, async (req, reply) => sendIdempotent(reply, await issueSmartphoneCertificate(req.ctx, actorOf(req), idempotentRequest(req), req.params.residentCode, req.body)));
 
   app.post('/v1/certificates/:serial/revocation', {
     config: { auth: 'certificates:write' },
@@ -82,7 +82,7 @@ const certificates: FastifyPluginAsyncTypebox<{ ctx: ServiceContext }> = async (
       body: Type.Object({ reason: Type.Union([Type.Literal('holderRequest'), Type.Literal('keyCompromise')]), effectiveAt: Type.Optional(Instant) }, { additionalProperties: false }),
       response: responses({ 201: Type.Object({ serial: Type.String(), status: Type.Literal('revoked'), revocation: Type.Object({ reason: Type.String(), revokedAt: Instant, invalidityDate: Instant }) }) }, 404, 409, 422),
     },
-  }, async (req, reply) => sendIdempotent(reply, await revokeCertificate(ctx, actorOf(req), idempotentRequest(req), req.params.serial.toLowerCase(), req.body)));
+  }, async (req, reply) => sendIdempotent(reply, await revokeCertificate(req.ctx, actorOf(req), idempotentRequest(req), req.params.serial.toLowerCase(), req.body)));
 
   app.get('/v1/certificates/:serial', {
     config: { auth: 'status:read' },
@@ -93,7 +93,7 @@ const certificates: FastifyPluginAsyncTypebox<{ ctx: ServiceContext }> = async (
       querystring: Type.Object({ at: Type.Optional(Instant) }, { additionalProperties: false }),
       response: responses({ 200: CertificateStatus }, 404),
     },
-  }, async (req) => getCertificateStatus(ctx, req.params.serial, req.query.at));
+  }, async (req) => getCertificateStatus(req.ctx, req.params.serial, req.query.at));
 
   app.get('/v1/residents/:residentCode/certificates', {
     config: { auth: 'status:read' },
@@ -104,19 +104,13 @@ const certificates: FastifyPluginAsyncTypebox<{ ctx: ServiceContext }> = async (
       querystring: Type.Object({ at: Type.Optional(Instant), status: Type.Optional(StatusAt) }, { additionalProperties: false }),
       response: responses({ 200: Type.Object({ items: Type.Array(CertificateStatus) }) }, 404),
     },
-  }, async (req) => ({ items: await residentCertificates(ctx, req.params.residentCode, req.query.at, req.query.status as never) }));
+  }, async (req) => ({ items: await residentCertificates(req.ctx, req.params.residentCode, req.query.at, req.query.status as never) }));
 
   app.get('/v1/residents/:residentCode/renewal-eligibility', {
     config: { auth: 'status:read' },
     schema: {
       tags: ['certificates'],
       summary: 'For each certificate held: its renewal window, whether it can be renewed on a day, and what the renewal would give',
-      description: '`on` defaults to today (Japan). `reason` comes with `eligible: false` and names the most decisive reason when several apply: '
-        + 'for a certificate held, the first of onHold, followsCardCertificate (a smartphone certificate follows the card certificate), '
-        + 'residentNotActive, cardNotActive, under15, adultWard, overseasSignatureOnly, legalRepresentativeRequired, renewalWindowNotOpen; '
-        + 'for a new issuance, the first of residentNotActive, cardNotActive, under15, adultWard, overseasSignatureOnly, legalRepresentativeRequired '
-        + '(the order POST /v1/cards/{cardId}/certificates checks them in, so it is the type that request would be refused with that day; '
-        + 'an applicant other than the holder is not assumed, hence legalRepresentativeRequired for an under-15).',
       params: ResidentCode,
       querystring: Type.Object({ on: Type.Optional(CivilDate) }, { additionalProperties: false }),
       response: responses({
@@ -127,11 +121,11 @@ const certificates: FastifyPluginAsyncTypebox<{ ctx: ServiceContext }> = async (
             eligible: Type.Boolean(), reason: Type.Optional(Type.String()), expiresOnIfRenewed: Type.Union([CivilDate, Type.Null()]),
             fee: Type.Union([FeeQuote, Type.Null()]),
           })),
-          newIssuance: Type.Array(Type.Object({ kind: Kind, eligible: Type.Boolean(), reason: Type.Optional(Type.String()) })),
+          newIssuance: Type.Array(Type.Object({ kind: Kind, eligible: Type.Boolean(), reasons: Type.Array(Type.String()) })),
         }),
       }, 404),
     },
-  }, async (req) => renewalEligibility(ctx, req.params.residentCode, req.query.on));
+  }, async (req) => renewalEligibility(req.ctx, req.params.residentCode, req.query.on));
 };
 
 export default certificates;

@@ -10,7 +10,6 @@ const ClockView = Type.Object({ now: Instant, adjusted: Type.Boolean() });
 
 /** Registered only when CLOCK_CONTROL=enabled (test environments). */
 const clock: FastifyPluginAsyncTypebox<{ ctx: ServiceContext; clock: AdjustableClock }> = async (app, opts) => {
-  const { ctx } = opts;
   app.get('/v1/clock', {
     config: { auth: 'status:read' },
     schema: { tags: ['admin'], summary: "The service's current time", response: responses({ 200: ClockView }) },
@@ -24,12 +23,12 @@ const clock: FastifyPluginAsyncTypebox<{ ctx: ServiceContext; clock: AdjustableC
       body: Type.Object({ now: Instant }, { additionalProperties: false }),
       response: responses({ 200: ClockView }),
     },
-  }, async (request) => setClock(ctx, opts.clock, actorOf(request), request.body.now));
+  }, async (request) => setClock(request.ctx, opts.clock, actorOf(request), request.body.now));
 
   app.delete('/v1/clock', {
     config: { auth: 'admin' },
     schema: { tags: ['admin'], summary: 'Return to the system clock', response: responses({ 200: ClockView }) },
-  }, async (request) => setClock(ctx, opts.clock, actorOf(request), null));
+  }, async (request) => setClock(request.ctx, opts.clock, actorOf(request), null));
 };
 
 export default clock;

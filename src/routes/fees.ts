@@ -46,7 +46,7 @@ const Quote = Type.Object({
 
 const feesCursor = cursorCodec(Type.Object({ effectiveFrom: CivilDate }, { additionalProperties: false }));
 
-const fees: FastifyPluginAsyncTypebox<{ ctx: ServiceContext }> = async (app, { ctx }) => {
+const fees: FastifyPluginAsyncTypebox<{ ctx: ServiceContext }> = async (app) => {
   app.post('/v1/fees/quote', {
     config: { auth: 'status:read' },
     schema: {
@@ -59,7 +59,7 @@ const fees: FastifyPluginAsyncTypebox<{ ctx: ServiceContext }> = async (app, { c
       }, { additionalProperties: false }),
       response: responses({ 200: Quote }, 422),
     },
-  }, async (request) => quoteFeeFor(ctx, request.body));
+  }, async (request) => quoteFeeFor(request.ctx, request.body));
 
   app.get('/v1/fees/schedules', {
     config: { auth: 'status:read' },
@@ -71,7 +71,7 @@ const fees: FastifyPluginAsyncTypebox<{ ctx: ServiceContext }> = async (app, { c
     },
   }, async (request) => {
     const { limit } = request.query;
-    const rows = await listFeeSchedules(ctx, feesCursor.decode(request.query.cursor)?.effectiveFrom, limit + 1);
+    const rows = await listFeeSchedules(request.ctx, feesCursor.decode(request.query.cursor)?.effectiveFrom, limit + 1);
     return feesCursor.page(rows, limit, (last) => ({ effectiveFrom: last.effectiveFrom }));
   });
 
@@ -86,7 +86,7 @@ const fees: FastifyPluginAsyncTypebox<{ ctx: ServiceContext }> = async (app, { c
       response: responses({ 201: FeeSchedule }, 409, 422),
     },
   }, async (request, reply) => {
-    const outcome = await createFeeSchedule(ctx, actorOf(request), {
+    const outcome = await createFeeSchedule(request.ctx, actorOf(request), {
       key: request.headers['idempotency-key'], method: request.method, path: request.url, body: request.body,
     }, request.body as { effectiveFrom: string; fees: Static<typeof FeeTable> });
     return sendIdempotent(reply, outcome);

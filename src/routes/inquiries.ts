@@ -79,8 +79,7 @@ const inquiries: FastifyPluginAsyncTypebox<{ ctx: ServiceContext }> = async (app
       tags: ['inquiries'],
       summary: "Open an inquiry-letter case (照会書兼回答書) at an agent's first visit",
       description: 'withLetter (the letter came with the expiry notice) starts in awaitingVisit; withoutLetter starts in awaitingMailing. '
-        + 'Refusals (422): withLetterNotForPurpose (the expiry notice encloses a letter for certificates only: an agent\'s pinReset or '
-        + 'pinChange goes withoutLetter), authorityDocumentRequired (a legal representative shows proof of authority), voluntaryAgentForAdultWard '
+        + 'Refusals (422): authorityDocumentRequired (a legal representative shows proof of authority), voluntaryAgentForAdultWard '
         + '(an adult ward gets no signature certificate, and a voluntary agent cannot apply for their certificates), residentNotFound, '
         + 'residentNotActive, officeClosed, timeOutOfRange (openedAt more than a day from the service clock).',
       headers: IdempotencyKeyHeader,
@@ -100,7 +99,7 @@ const inquiries: FastifyPluginAsyncTypebox<{ ctx: ServiceContext }> = async (app
       response: responses({ 201: Inquiry }, 404, 422),
     },
   }, async (req, reply) => {
-    const outcome = await openInquiry(ctx, actorOf(req), idempotentRequest(req), req.body);
+    const outcome = await openInquiry(req.ctx, actorOf(req), idempotentRequest(req), req.body);
     if (outcome.replayed) reply.header('Idempotent-Replayed', 'true');
     const view = outcome.body as InquiryView;
     return reply.code(outcome.status).header('ETag', inquiryEtag(view.version)).header('Location', `/v1/inquiries/${view.inquiryId}`).send(view);
@@ -121,7 +120,7 @@ const inquiries: FastifyPluginAsyncTypebox<{ ctx: ServiceContext }> = async (app
     },
   }, async (req) => {
     const { limit, cursor, state, residentCode, dueBefore } = req.query;
-    const rows = await listInquiries(ctx, {
+    const rows = await listInquiries(req.ctx, {
       limit: limit + 1,
       ...(state ? { state } : {}),
       ...(residentCode ? { residentCode } : {}),
@@ -140,12 +139,12 @@ const inquiries: FastifyPluginAsyncTypebox<{ ctx: ServiceContext }> = async (app
       body: Type.Object({ asOf: Instant }, { additionalProperties: false }),
       response: responses({ 200: Type.Object({ asOf: Instant, expired: Type.Integer(), inquiryIds: Type.Array(Type.String()) }) }, 422),
     },
-  }, async (req) => runExpirations(ctx, actorOf(req), req.body));
+  }, async (req) => runExpirations(req.ctx, actorOf(req), req.body));
 
   app.get('/v1/inquiries/:inquiryId', {
     config: { auth: 'status:read' },
     schema: { tags: ['inquiries'], summary: 'A case, with its ETag', params: InquiryId, response: responses({ 200: Inquiry }, 404) },
-  }, async (req, reply) => withEtag(reply, await getInquiry(ctx, req.params.inquiryId)));
+  }, async (req, reply) => withEtag(reply, await getInquiry(req.ctx, req.params.inquiryId)));
 
   app.get('/v1/inquiries/:inquiryId/events', {
     config: { auth: 'status:read' },
@@ -155,7 +154,7 @@ const inquiries: FastifyPluginAsyncTypebox<{ ctx: ServiceContext }> = async (app
       params: InquiryId,
       response: responses({ 200: Type.Object({ items: Type.Array(InquiryEvent) }) }, 404),
     },
-  }, async (req) => ({ items: await inquiryEvents(ctx, req.params.inquiryId) }));
+  }, async (req) => ({ items: await inquiryEvents(req.ctx, req.params.inquiryId) }));
 
   const stateChange = { 200: Inquiry };
   const preconditions = [404, 409, 412, 422, 428];
@@ -171,7 +170,7 @@ const inquiries: FastifyPluginAsyncTypebox<{ ctx: ServiceContext }> = async (app
       body: Type.Object({ mailedOn: CivilDate }, { additionalProperties: false }),
       response: responses(stateChange, ...preconditions),
     },
-  }, async (req, reply) => withEtag(reply, await mailInquiry(ctx, actorOf(req), req.params.inquiryId, req.headers['if-match'], req.body)));
+  }, async (req, reply) => withEtag(reply, await mailInquiry(req.ctx, actorOf(req), req.params.inquiryId, req.headers['if-match'], req.body)));
 
   app.post('/v1/inquiries/:inquiryId/visits', {
     config: { auth: 'inquiries:write' },
@@ -179,9 +178,7 @@ const inquiries: FastifyPluginAsyncTypebox<{ ctx: ServiceContext }> = async (app
       tags: ['inquiries'],
       summary: "Record the agent's visit with the answered letter; outcome completed, letterIncomplete or pinMismatch",
       description: 'A visit after the end of dueOn closes the case (expired) and is answered 409 inquiryExpired. Outside opening hours: 422 officeClosed. '
-        + 'A visitor whose identity was not verified: 422 agentIdentityNotVerified, nothing recorded. After a visit that was not completed '
-        + '(letterIncomplete, pinMismatch) the procedure is not completed that day: another visit on that Japan date is 409 '
-        + 'inquiryComeAgainLater (with comeAgainFrom and lastFailedVisit), nothing recorded.',
+        + 'A visitor whose identity was not verified: 422 agentIdentityNotVerified, nothing recorded.',
       headers: IfMatch,
       params: InquiryId,
       body: Type.Object({
@@ -195,7 +192,7 @@ const inquiries: FastifyPluginAsyncTypebox<{ ctx: ServiceContext }> = async (app
       }, { additionalProperties: false }),
       response: responses(stateChange, ...preconditions),
     },
-  }, async (req, reply) => withEtag(reply, await recordVisit(ctx, actorOf(req), req.params.inquiryId, req.headers['if-match'], req.body)));
+  }, async (req, reply) => withEtag(reply, await recordVisit(req.ctx, actorOf(req), req.params.inquiryId, req.headers['if-match'], req.body)));
 
   app.post('/v1/inquiries/:inquiryId/cancellation', {
     config: { auth: 'inquiries:write' },
@@ -207,7 +204,7 @@ const inquiries: FastifyPluginAsyncTypebox<{ ctx: ServiceContext }> = async (app
       body: Type.Object({ reason: Text(500) }, { additionalProperties: false }),
       response: responses(stateChange, ...preconditions),
     },
-  }, async (req, reply) => withEtag(reply, await cancelInquiry(ctx, actorOf(req), req.params.inquiryId, req.headers['if-match'], req.body)));
+  }, async (req, reply) => withEtag(reply, await cancelInquiry(req.ctx, actorOf(req), req.params.inquiryId, req.headers['if-match'], req.body)));
 };
 
 export default inquiries;

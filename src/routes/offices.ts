@@ -39,7 +39,7 @@ const OfficeId = Type.Object({ officeId: Type.String({ minLength: 1, maxLength: 
 
 const officesCursor = cursorCodec(Type.Object({ position: Type.Integer({ minimum: 0, maximum: 2_147_483_647 }) }, { additionalProperties: false }));
 
-const officeRoutes: FastifyPluginAsyncTypebox<{ ctx: ServiceContext }> = async (app, { ctx }) => {
+const officeRoutes: FastifyPluginAsyncTypebox<{ ctx: ServiceContext }> = async (app) => {
   app.get('/v1/offices', {
     config: { auth: 'status:read' },
     schema: {
@@ -50,7 +50,7 @@ const officeRoutes: FastifyPluginAsyncTypebox<{ ctx: ServiceContext }> = async (
     },
   }, async (request) => {
     const { limit } = request.query;
-    const rows = await listOffices(ctx, officesCursor.decode(request.query.cursor)?.position, limit + 1);
+    const rows = await listOffices(request.ctx, officesCursor.decode(request.query.cursor)?.position, limit + 1);
     const result = officesCursor.page(rows, limit, (last) => ({ position: last.position }));
     return { ...result, items: result.items.map(({ position: _position, ...office }) => office) };
   });
@@ -65,7 +65,7 @@ const officeRoutes: FastifyPluginAsyncTypebox<{ ctx: ServiceContext }> = async (
       querystring: Type.Object({ from: CivilDate, to: CivilDate }, { additionalProperties: false }),
       response: responses({ 200: Type.Object({ officeId: Type.String(), from: CivilDate, to: CivilDate, days: Type.Array(Day) }) }, 404, 422),
     },
-  }, async (request) => officeScheduleView(ctx, request.params.officeId, request.query.from, request.query.to));
+  }, async (request) => officeScheduleView(request.ctx, request.params.officeId, request.query.from, request.query.to));
 
   app.get('/v1/offices/:officeId/open', {
     config: { auth: 'status:read' },
@@ -82,7 +82,7 @@ const officeRoutes: FastifyPluginAsyncTypebox<{ ctx: ServiceContext }> = async (
         }),
       }, 404, 422),
     },
-  }, async (request) => officeOpenView(ctx, request.params.officeId, request.query.at));
+  }, async (request) => officeOpenView(request.ctx, request.params.officeId, request.query.at));
 };
 
 export default officeRoutes;

@@ -41,7 +41,7 @@ const ROUTES: [string, PinProcedureKind, string][] = [
   ['pin-changes', 'pinChange', 'Record a PIN change at a counter; no PIN is sent or stored'],
 ];
 
-const pinProcedures: FastifyPluginAsyncTypebox<{ ctx: ServiceContext }> = async (app, { ctx }) => {
+const pinProcedures: FastifyPluginAsyncTypebox<{ ctx: ServiceContext }> = async (app) => {
   for (const [path, procedure, summary] of ROUTES) {
     app.post(`/v1/cards/:cardId/${path}`, {
       config: { auth: 'certificates:write' },
@@ -56,7 +56,7 @@ const pinProcedures: FastifyPluginAsyncTypebox<{ ctx: ServiceContext }> = async 
         body: Body,
         response: responses({ 201: Procedure }, 404, 409, 422),
       },
-    }, async (req, reply) => sendIdempotent(reply, await recordPinProcedure(ctx, actorOf(req), idempotentRequest(req), req.params.cardId, procedure, req.body)));
+    }, async (req, reply) => sendIdempotent(reply, await recordPinProcedure(req.ctx, actorOf(req), idempotentRequest(req), req.params.cardId, procedure, req.body)));
   }
 };
 

@@ -25,7 +25,7 @@ const CaReport = Type.Object({
   ocsp: Type.Array(Difference, { description: 'the first 100 OCSP differences' }),
 });
 
-const pkiConsistency: FastifyPluginAsyncTypebox<{ ctx: ServiceContext }> = async (app, { ctx }) => {
+const pkiConsistency: FastifyPluginAsyncTypebox<{ ctx: ServiceContext }> = async (app) => {
   app.get('/v1/pki/consistency', {
     config: { auth: 'admin' },
     schema: {
@@ -39,7 +39,7 @@ const pkiConsistency: FastifyPluginAsyncTypebox<{ ctx: ServiceContext }> = async
       querystring: Type.Object({ regenerate: Type.Boolean({ default: false }) }, { additionalProperties: false }),
       response: responses({ 200: Type.Object({ consistent: Type.Boolean(), checkedAt: Instant, regenerated: Type.Boolean(), cas: Type.Array(CaReport) }) }),
     },
-  }, async (request) => checkPkiConsistency(ctx, { regenerate: request.query.regenerate }));
+  }, async (request) => checkPkiConsistency(request.ctx, { regenerate: request.query.regenerate }));
 };
 
 export default pkiConsistency;

@@ -72,7 +72,7 @@ const pki: FastifyPluginAsyncTypebox<{ ctx: ServiceContext }> = async (app, { ct
       },
     },
   }, async (request, reply) => {
-    const cert = caCertificate(ctx, request.params.ca);
+    const cert = caCertificate(request.ctx, request.params.ca);
     reply.header('Cache-Control', 'public, max-age=86400');
     reply.header('Vary', 'Accept');
     if (/application\/x-pem-file/.test(request.headers.accept ?? '')) return reply.type('application/x-pem-file').send(cert.pem);
@@ -89,7 +89,7 @@ const pki: FastifyPluginAsyncTypebox<{ ctx: ServiceContext }> = async (app, { ct
       response: { 200: binary('application/pkix-crl', 'CertificateList (DER)'), 304: { description: 'Not modified', type: 'null' }, ...publicResponses({}, 404, 503) },
     },
   }, async (request, reply) => {
-    const crl = await latestCrl(ctx, request.params.ca);
+    const crl = await latestCrl(request.ctx, request.params.ca);
     const maxAge = Math.max(0, Math.floor((crl.nextUpdate.getTime() - ctx.clock.now().getTime()) / 1000));
     reply.header('Cache-Control', `public, max-age=${maxAge}, no-transform, must-revalidate`);
     reply.header('ETag', crl.etag);
@@ -117,7 +117,7 @@ const pki: FastifyPluginAsyncTypebox<{ ctx: ServiceContext }> = async (app, { ct
   }, async (request, reply) => {
     const body = request.body as unknown;
     if (!Buffer.isBuffer(body)) throw new Problem(415, 'unsupportedMediaType', 'Unsupported media type', 'Send the DER OCSPRequest as application/ocsp-request.');
-    const answer = await answerOcsp(ctx, request.params.ca, body);
+    const answer = await answerOcsp(request.ctx, request.params.ca, body);
     ocspHeaders(reply, answer, null);
     return reply.send(answer.der);
   });
@@ -137,7 +137,7 @@ const pki: FastifyPluginAsyncTypebox<{ ctx: ServiceContext }> = async (app, { ct
     const marker = `/pki/${request.params.ca}/ocsp/`;
     const at = raw.indexOf(marker);
     const segment = at >= 0 ? raw.slice(at + marker.length).split('?')[0]! : '';
-    const answer = await answerOcspGet(ctx, request.params.ca, segment);
+    const answer = await answerOcspGet(request.ctx, request.params.ca, segment);
     const etag = ocspHeaders(reply, answer, () => ctx.clock.now());
     if (etag && request.headers['if-none-match'] === etag) return reply.code(304).send();
     return reply.send(answer.der);
@@ -151,7 +151,7 @@ const pki: FastifyPluginAsyncTypebox<{ ctx: ServiceContext }> = async (app, { ct
       body: Type.Object({ pem: Type.String({ minLength: 1, maxLength: 65_536, description: 'PEM certificate' }) }, { additionalProperties: false }),
       response: responses({ 200: VerifyResult }, 422),
     },
-  }, async (request) => verifyPresentedCertificate(ctx, request.body.pem));
+  }, async (request) => verifyPresentedCertificate(request.ctx, request.body.pem));
 };
 
 export default pki;

@@ -15,7 +15,7 @@ const RenewalDue = Type.Object({
 const NDJSON = 'application/x-ndjson';
 const cursor = cursorCodec(Type.Object({ expiresOn: CivilDate, serial: Serial }, { additionalProperties: false }));
 
-const renewals: FastifyPluginAsyncTypebox<{ ctx: ServiceContext }> = async (app, { ctx }) => {
+const renewals: FastifyPluginAsyncTypebox<{ ctx: ServiceContext }> = async (app) => {
   app.get('/v1/renewals/due', {
     config: { auth: 'status:read' },
     schema: {
@@ -32,9 +32,9 @@ const renewals: FastifyPluginAsyncTypebox<{ ctx: ServiceContext }> = async (app,
     if (request.headers.accept?.includes(NDJSON)) {
       reply.type(NDJSON);
       // Readable, not the bare generator: Fastify would hand a generator to the JSON serializer (the type says json).
-      return reply.send(Readable.from(streamAll(ctx, from, to, after)));
+      return reply.send(Readable.from(streamAll(request.ctx, from, to, after)));
     }
-    const rows = await renewalsDue(ctx, from, to, after, limit + 1);
+    const rows = await renewalsDue(request.ctx, from, to, after, limit + 1);
     return cursor.page(rows, limit, (last) => ({ expiresOn: last.expiresOn, serial: last.serial }));
   });
 };

@@ -227,7 +227,7 @@ const residentBatches: FastifyPluginAsyncTypebox<{ ctx: ServiceContext }> = asyn
       if (out.destroyed) throw new Error('client went away');
       if (!out.write(results.map(resultLine).join(''))) await Promise.race([once(out, 'drain'), closed]);
     };
-    void applyResidentEventBatch(ctx, actorOf(request), items(), emit, { progressMs: ctx.config.batchProgressLogMs })
+    void applyResidentEventBatch(request.ctx, actorOf(request), items(), emit, { progressMs: ctx.config.batchProgressLogMs })
       .catch((error: unknown) => {
         if (out.destroyed) {
           request.log.warn('resident event batch stopped: the client went away (what was answered is committed; replay the rest)');

@@ -86,7 +86,7 @@ const residents: FastifyPluginAsyncTypebox<{ ctx: ServiceContext }> = async (app
     const body = request.body as { eventId: string; residentCode: string; type: never; effectiveAt: string; data?: Record<string, unknown> };
     let result;
     try {
-      result = await applyResidentEvent(ctx, actorOf(request), { ...body, data: body.data ?? {} });
+      result = await applyResidentEvent(request.ctx, actorOf(request), { ...body, data: body.data ?? {} });
     } catch (error) {
       if (error instanceof Problem && error.status < 500) eventCounter.inc({ type: body.type, outcome: 'refused', source: 'single' });
       throw error;
@@ -99,7 +99,7 @@ const residents: FastifyPluginAsyncTypebox<{ ctx: ServiceContext }> = async (app
   app.get('/v1/residents/:residentCode', {
     config: { auth: 'status:read' },
     schema: { tags: ['residents'], summary: "A resident's current facts and status", params: Type.Object({ residentCode: ResidentCode }), response: responses({ 200: Resident }, 404) },
-  }, async (request) => getResident(ctx, request.params.residentCode));
+  }, async (request) => getResident(request.ctx, request.params.residentCode));
 
   app.get('/v1/residents/:residentCode/events', {
     config: { auth: 'status:read' },
@@ -111,7 +111,7 @@ const residents: FastifyPluginAsyncTypebox<{ ctx: ServiceContext }> = async (app
     },
   }, async (request) => {
     const { limit, cursor } = request.query;
-    const rows = await listResidentEvents(ctx, request.params.residentCode, eventsCursor.decode(cursor), limit + 1);
+    const rows = await listResidentEvents(request.ctx, request.params.residentCode, eventsCursor.decode(cursor), limit + 1);
     return eventsCursor.page(rows, limit, (last) => ({ receivedAt: last.receivedAt, eventId: last.eventId }));
   });
 };

@@ -5,7 +5,7 @@ import * as repo from '../db/repositories/api-keys.js';
 import { appendAudit } from '../db/repositories/audit-log.js';
 import { notFound } from '../problems.js';
 import { BoundedCache, cacheBus } from './cache-invalidation.js';
-import { inRetriedTransaction, inTransaction, type Actor, type ServiceContext } from './context.js';
+import { inRetriedTransaction, inTransaction, serviceInstance, type Actor, type ServiceContext } from './context.js';
 import { runIdempotent, type IdempotentRequest } from './idempotency.js';
 import type { Principal, Scope } from './scopes.js';
 
@@ -105,12 +105,12 @@ type KnownKey = repo.ApiKeyRecord & { secretHash: string };
 const keyCaches = new WeakMap<ServiceContext, BoundedCache<KnownKey>>();
 
 function keyCache(ctx: ServiceContext): BoundedCache<KnownKey> {
-  let cache = keyCaches.get(ctx);
+  let cache = keyCaches.get(serviceInstance(ctx));
   if (!cache) {
     const bus = cacheBus(ctx);
     const fresh = new BoundedCache<KnownKey>(bus, KEY_CACHE_MAX, KEY_CACHE_TTL_MS);
     bus.on('api_keys_changed', () => fresh.clear());
-    keyCaches.set(ctx, (cache = fresh));
+    keyCaches.set(serviceInstance(ctx), (cache = fresh));
   }
   return cache;
 }

@@ -10,7 +10,7 @@
 // read and store only if it is unchanged.
 import type { DbHandle } from '../db/connection.js';
 import { openMaintenanceConnection, type MaintenanceConnection } from '../db/maintenance-connection.js';
-import type { ServiceContext } from './context.js';
+import { serviceInstance, type ServiceContext } from './context.js';
 
 export const CACHE_CHANNELS = ['api_keys_changed', 'ocsp_responses_changed', 'reference_data_changed'] as const;
 export type CacheChannel = (typeof CACHE_CHANNELS)[number];
@@ -51,8 +51,9 @@ const buses = new WeakMap<ServiceContext, CacheBus>();
 
 /** The bus of one service instance (a process may hold several in tests). */
 export function cacheBus(ctx: ServiceContext): CacheBus {
-  let bus = buses.get(ctx);
-  if (!bus) buses.set(ctx, (bus = new CacheBus()));
+  const instance = serviceInstance(ctx);
+  let bus = buses.get(instance);
+  if (!bus) buses.set(instance, (bus = new CacheBus()));
   return bus;
 }
 

@@ -15,6 +15,26 @@ export interface ServiceContext {
   cas: CaRegistry;
 }
 
+const INSTANCE = Symbol('service instance');
+
+/**
+ * The service instance a context belongs to: a request's context (forRequest) answers its
+ * instance's, so per-instance state (caches, the invalidation bus) is keyed by this, never by a
+ * request's context.
+ */
+export function serviceInstance(ctx: ServiceContext): ServiceContext {
+  return (ctx as ServiceContext & { [INSTANCE]?: ServiceContext })[INSTANCE] ?? ctx;
+}
+
+/**
+ * The context of one request: the same services, logging through the request's child logger, so
+ * every line a use case logs for the request carries its request id (reqId).
+ */
+export function forRequest(ctx: ServiceContext, log: ServiceContext['log']): ServiceContext {
+  const instance = serviceInstance(ctx);
+  return { ...instance, log, [INSTANCE]: instance } as ServiceContext;
+}
+
 /** Who asks, for the audit log. */
 export interface Actor {
   keyId: string | null;

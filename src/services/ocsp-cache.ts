@@ -26,7 +26,7 @@
 import type { OcspHash } from '../pki/index.js';
 import * as repo from '../db/repositories/pki.js';
 import { cacheBus, type CacheBus } from './cache-invalidation.js';
-import type { ServiceContext } from './context.js';
+import { serviceInstance, type ServiceContext } from './context.js';
 
 const TTL_MS = 10 * 60_000;
 const PENDING_MS = 60_000;
@@ -221,28 +221,30 @@ const caches = new WeakMap<ServiceContext, OcspCache>();
  * ('' for all), for caches that derive from these answers.
  */
 export function ocspCache(ctx: ServiceContext, onDropped: (serial: string) => void = () => {}): OcspCache {
-  let cache = caches.get(ctx);
+  // The instance's context, not a request's: the cache outlives the request that first asks for it.
+  const instance = serviceInstance(ctx);
+  let cache = caches.get(instance);
   if (!cache) {
-    const bus = cacheBus(ctx);
+    const bus = cacheBus(instance);
     const fresh = new OcspCache(
       bus,
-      ctx.config.ocspCacheMaxEntries,
-      () => ctx.cas.all().map((ca) => ca.id),
-      (caId) => ctx.cas.find(caId)?.responder.certificate,
+      instance.config.ocspCacheMaxEntries,
+      () => instance.cas.all().map((ca) => ca.id),
+      (caId) => instance.cas.find(caId)?.responder.certificate,
       onDropped,
-      () => void fresh.preload(ctx),
+      () => void fresh.preload(instance),
     );
     bus.on('ocsp_responses_changed', (payload) => {
       fresh.invalidated(payload);
       // An empty payload also comes when the bus (re)connects: fill the cache again once it is live.
       if (payload === '') fresh.refill();
     });
-    caches.set(ctx, (cache = fresh));
+    caches.set(instance, (cache = fresh));
   }
   return cache;
 }
 
 /** Call before storing new answers for these serials (services/certificate-status.ts). */
 export function ocspAnswersChanging(ctx: ServiceContext, serials: Iterable<string>): void {
-  caches.get(ctx)?.changing(serials);
+  caches.get(serviceInstance(ctx))?.changing(serials);
 }

@@ -26,7 +26,7 @@ import {
 import { notFound, Problem } from '../problems.js';
 import { cacheBus } from './cache-invalidation.js';
 import type { LoadedCa } from './certificate-authority.js';
-import type { ServiceContext } from './context.js';
+import { serviceInstance, type ServiceContext } from './context.js';
 import { ocspCache } from './ocsp-cache.js';
 
 const HOUR = 3_600_000;
@@ -57,8 +57,8 @@ export async function latestCrl(ctx: ServiceContext, ca: string): Promise<Publis
   const loaded = caOr404(ctx, ca);
   const number = await repo.latestCrlNumber(ctx.db, loaded.id);
   if (number === undefined) throw new Problem(503, 'crlNotYetPublished', 'CRL not yet published', 'The first CRL is being built; try again shortly.', {}, { 'Retry-After': '5' });
-  let cache = crlCache.get(ctx);
-  if (!cache) crlCache.set(ctx, (cache = new Map()));
+  let cache = crlCache.get(serviceInstance(ctx));
+  if (!cache) crlCache.set(serviceInstance(ctx), (cache = new Map()));
   const hit = cache.get(loaded.id);
   if (hit && hit.crlNumber === number) return hit;
   const row = await repo.findCrl(ctx.db, loaded.id, number);

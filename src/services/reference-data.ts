@@ -18,7 +18,7 @@ import * as feeSchedules from '../db/repositories/fee-schedules.js';
 import * as offices from '../db/repositories/offices.js';
 import type { Database } from '../db/schema.js';
 import { BoundedCache, cacheBus } from './cache-invalidation.js';
-import type { ServiceContext } from './context.js';
+import { serviceInstance, type ServiceContext } from './context.js';
 
 const TTL_MS = 60_000;
 /** Closure lists are kept per start date (one a day in practice). */
@@ -33,7 +33,7 @@ interface Caches {
 const caches = new WeakMap<ServiceContext, Caches>();
 
 function cachesOf(ctx: ServiceContext): Caches {
-  let c = caches.get(ctx);
+  let c = caches.get(serviceInstance(ctx));
   if (!c) {
     const bus = cacheBus(ctx);
     const fresh: Caches = {
@@ -47,7 +47,7 @@ function cachesOf(ctx: ServiceContext): Caches {
       fresh.closures.clear();
       fresh.fees.clear();
     });
-    caches.set(ctx, (c = fresh));
+    caches.set(serviceInstance(ctx), (c = fresh));
   }
   return c;
 }

@@ -99,7 +99,7 @@ export async function applyResidentEventBatch(
     const now = performance.now();
     if (now - lastLog >= progressMs) {
       ctx.log.info({
-        batch: actor.requestId, linesDone: summary.lines, applied: summary.applied, replayed: summary.replayed, refused: summary.refused,
+        linesDone: summary.lines, applied: summary.applied, replayed: summary.replayed, refused: summary.refused,
         linesPerSecond: Math.round(((summary.lines - linesAtLastLog) * 1000) / (now - lastLog)),
       }, 'resident event batch progress');
       lastLog = now;
@@ -134,6 +134,6 @@ export async function applyResidentEventBatch(
   if (chunk.length > 0) await flush(chunk);
   await previous?.reported;
   summary.seconds = Math.round(performance.now() - started) / 1000;
-  ctx.log.info({ batch: actor.requestId, ...summary, linesPerSecond: summary.seconds > 0 ? Math.round(summary.lines / summary.seconds) : summary.lines }, 'resident event batch done');
+  ctx.log.info({ ...summary, linesPerSecond: summary.seconds > 0 ? Math.round(summary.lines / summary.seconds) : summary.lines }, 'resident event batch done');
   return summary;
 }
