@@ -82,7 +82,8 @@ const UNAVAILABLE_CODES = new Set([
   '57P01', '57P02', '57P03', // admin shutdown, crash shutdown, cannot connect now
   '57014', // statement timeout (DB_STATEMENT_TIMEOUT_MS)
 ]);
-const UNAVAILABLE_MESSAGES = /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error/;
+// 'Query read timeout': no answer within the client-side query_timeout (src/db/connection.ts), a server that hangs.
+const UNAVAILABLE_MESSAGES = /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|Query read timeout|Client was closed and is not queryable/;
 
 function isDatabaseUnavailable(error: unknown): boolean {
   const { code, message } = (error ?? {}) as { code?: unknown; message?: unknown };

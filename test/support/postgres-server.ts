@@ -12,6 +12,8 @@ export interface TestPostgres {
   /** postgres://… of the server's `postgres` database (for CREATE DATABASE). */
   adminUrl: string;
   urlFor(database: string): string;
+  /** The server's data directory (postmaster.pid names the postmaster). */
+  dataDir: string;
   /** Stops the server and removes its data directory. */
   stop(): Promise<void>;
   /** Stops the server process only (fast shutdown); the data directory and port stay for startServer(). */
@@ -112,6 +114,7 @@ export async function startTestPostgres(name: string): Promise<TestPostgres> {
   return {
     adminUrl: urlFor('postgres'),
     urlFor,
+    dataDir: dir,
     stop: async () => {
       await server.stop();
       rmSync(dir, { recursive: true, force: true });
