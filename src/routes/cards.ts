@@ -36,9 +36,10 @@ const cardsRoutes: FastifyPluginAsyncTypebox<{ ctx: ServiceContext }> = async (a
     schema: {
       tags: ['cards'],
       summary: 'Report a card lost: its certificates go on hold (certificateHold); a hold is never released',
+      description: 'The hold takes effect at reportedAt, or at a certificate\'s notBefore when it was issued later. A card that is not active is 422 cardNotActive.',
       headers: IdempotencyKeyHeader, params: CardId,
       body: Type.Object({ reportedAt: Instant, stolen: Type.Optional(Type.Boolean()) }, { additionalProperties: false }),
-      response: responses({ 201: Type.Object({ card: Card, held: Type.Array(Revoked) }) }, 404, 409, 422),
+      response: responses({ 201: Type.Object({ card: Card, held: Type.Array(Revoked) }) }, 404, 422),
     },
   }, async (req, reply) => sendIdempotent(reply, await reportCardLoss(req.ctx, actorOf(req), idempotentRequest(req), req.params.cardId, req.body)));
 
@@ -46,7 +47,7 @@ const cardsRoutes: FastifyPluginAsyncTypebox<{ ctx: ServiceContext }> = async (a
     config: { auth: 'certificates:write' },
     schema: {
       tags: ['cards'],
-      summary: 'A lost card was found: held certificates are revoked (keyCompromise if it was stolen) and may be reissued',
+      summary: 'A lost card was found: held certificates are revoked (keyCompromise if it was stolen) and may be reissued (reissueFee: 200 yen, free after a theft)',
       headers: IdempotencyKeyHeader, params: CardId,
       body: Type.Object({ foundAt: Instant }, { additionalProperties: false }),
       response: responses({ 201: Type.Object({ card: Card, revoked: Type.Array(Revoked), reissueFee: FeeQuote }) }, 404, 409, 422),

@@ -111,6 +111,12 @@ const certificates: FastifyPluginAsyncTypebox<{ ctx: ServiceContext }> = async (
     schema: {
       tags: ['certificates'],
       summary: 'For each certificate held: its renewal window, whether it can be renewed on a day, and what the renewal would give',
+      description: '`on` defaults to today (Japan). `reason` comes with `eligible: false` and names the most decisive reason when several apply: '
+        + 'for a certificate held, the first of onHold, followsCardCertificate (a smartphone certificate follows the card certificate), '
+        + 'residentNotActive, cardNotActive, under15, adultWard, overseasSignatureOnly, legalRepresentativeRequired, renewalWindowNotOpen; '
+        + 'for a new issuance, the first of residentNotActive, cardNotActive, under15, adultWard, overseasSignatureOnly, legalRepresentativeRequired '
+        + '(the order POST /v1/cards/{cardId}/certificates checks them in, so it is the type that request would be refused with that day; '
+        + 'an applicant other than the holder is not assumed, hence legalRepresentativeRequired for an under-15).',
       params: ResidentCode,
       querystring: Type.Object({ on: Type.Optional(CivilDate) }, { additionalProperties: false }),
       response: responses({
@@ -121,7 +127,7 @@ const certificates: FastifyPluginAsyncTypebox<{ ctx: ServiceContext }> = async (
             eligible: Type.Boolean(), reason: Type.Optional(Type.String()), expiresOnIfRenewed: Type.Union([CivilDate, Type.Null()]),
             fee: Type.Union([FeeQuote, Type.Null()]),
           })),
-          newIssuance: Type.Array(Type.Object({ kind: Kind, eligible: Type.Boolean(), reasons: Type.Array(Type.String()) })),
+          newIssuance: Type.Array(Type.Object({ kind: Kind, eligible: Type.Boolean(), reason: Type.Optional(Type.String()) })),
         }),
       }, 404),
     },

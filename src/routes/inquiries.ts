@@ -79,7 +79,8 @@ const inquiries: FastifyPluginAsyncTypebox<{ ctx: ServiceContext }> = async (app
       tags: ['inquiries'],
       summary: "Open an inquiry-letter case (照会書兼回答書) at an agent's first visit",
       description: 'withLetter (the letter came with the expiry notice) starts in awaitingVisit; withoutLetter starts in awaitingMailing. '
-        + 'Refusals (422): authorityDocumentRequired (a legal representative shows proof of authority), voluntaryAgentForAdultWard '
+        + 'Refusals (422): withLetterNotForPurpose (the expiry notice encloses a letter for certificates only: an agent\'s pinReset or '
+        + 'pinChange goes withoutLetter), authorityDocumentRequired (a legal representative shows proof of authority), voluntaryAgentForAdultWard '
         + '(an adult ward gets no signature certificate, and a voluntary agent cannot apply for their certificates), residentNotFound, '
         + 'residentNotActive, officeClosed, timeOutOfRange (openedAt more than a day from the service clock).',
       headers: IdempotencyKeyHeader,
@@ -178,7 +179,9 @@ const inquiries: FastifyPluginAsyncTypebox<{ ctx: ServiceContext }> = async (app
       tags: ['inquiries'],
       summary: "Record the agent's visit with the answered letter; outcome completed, letterIncomplete or pinMismatch",
       description: 'A visit after the end of dueOn closes the case (expired) and is answered 409 inquiryExpired. Outside opening hours: 422 officeClosed. '
-        + 'A visitor whose identity was not verified: 422 agentIdentityNotVerified, nothing recorded.',
+        + 'A visitor whose identity was not verified: 422 agentIdentityNotVerified, nothing recorded. After a visit that was not completed '
+        + '(letterIncomplete, pinMismatch) the procedure is not completed that day: another visit on that Japan date is 409 '
+        + 'inquiryComeAgainLater (with comeAgainFrom and lastFailedVisit), nothing recorded.',
       headers: IfMatch,
       params: InquiryId,
       body: Type.Object({
