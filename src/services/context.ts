@@ -65,6 +65,8 @@ export async function inRetriedTransaction<T>(ctx: ServiceContext, work: (trx: T
     } catch (error) {
       const code = (error as { code?: unknown }).code;
       if (typeof code !== 'string' || !RETRYABLE.has(code) || retries >= MAX_RETRIES) throw error;
+      // Seen by operators (a deadlock retried here still points at two use cases locking in different orders).
+      ctx.log.warn({ code, retry: retries + 1 }, 'transaction retried');
       await new Promise((r) => setTimeout(r, 20 * (retries + 1) + Math.floor(Math.random() * 50)));
     }
   }

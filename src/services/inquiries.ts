@@ -21,11 +21,11 @@ import {
 } from '../domain/inquiry-workflow.js';
 import { appendAudit } from '../db/repositories/audit-log.js';
 import * as repo from '../db/repositories/inquiries.js';
-import { findResident, type Resident } from '../db/repositories/residents.js';
+import { findResident, lockResidents, type Resident } from '../db/repositories/residents.js';
 import type { PlainDate } from '../domain/dates.js';
 import { notFound, Problem } from '../problems.js';
 import { assertCounterOpen, inquiryDueOn } from './calendar.js';
-import { inTransaction, type Actor, type ServiceContext, type Tx } from './context.js';
+import { inRetriedTransaction, inTransaction, type Actor, type ServiceContext, type Tx } from './context.js';
 import { runIdempotent, type IdempotentRequest } from './idempotency.js';
 import { domainPolicyFrom } from './policy.js';
 import { assertNearNow, civil, toInstant, today, tokyoDate } from './time.js';
@@ -138,7 +138,7 @@ function comeAgainLater(i: repo.Inquiry, last: { visitedAt: Date; outcome: Visit
     });
 }
 
-/** Lock order everywhere: the resident first, then the case. */
+/** Lock order everywhere: the resident first, then the case (several: residents in code order, then cases in seq order). */
 async function lockCase(trx: Tx, inquiryId: string): Promise<{ inquiry: repo.Inquiry; resident: Resident }> {
   const found = await repo.findInquiry(trx, inquiryId);
   if (!found) throw inquiryNotFound(inquiryId);
@@ -380,14 +380,22 @@ export async function cancelOpenInquiriesIn(trx: Tx, ctx: ServiceContext, actor:
 
 const EXPIRING_STATES = [...new Set(INQUIRY_TRANSITIONS.filter((t) => t.action === 'expire').map((t) => t.from!))];
 
-/** POST /v1/inquiries/expirations: closes every case whose due date ended before `asOf`; a rerun finds nothing more. */
+/**
+ * POST /v1/inquiries/expirations: closes every case whose due date ended before `asOf`; a rerun finds
+ * nothing more. Locks as every other use case does, the residents first (in code order, as resident
+ * events and batches lock them), then their cases in seq order (as a resident event's cancellations
+ * lock them), so it cannot deadlock with them; a deadlock with anything else is retried.
+ */
 export async function runExpirations(ctx: ServiceContext, actor: Actor, input: { asOf: string }) {
   const asOf = new Date(input.asOf);
   if (asOf.getTime() > ctx.clock.now().getTime()) {
     throw new Problem(422, 'timeInFuture', 'asOf is in the future', `asOf may not be after the service clock (${ctx.clock.now().toISOString()}): cases cannot expire early.`, { field: 'asOf' });
   }
-  return inTransaction(ctx, async (trx) => {
-    const due = await repo.inquiriesDueBefore(trx, tokyoDate(asOf).toString(), EXPIRING_STATES);
+  return inRetriedTransaction(ctx, async (trx) => {
+    const before = tokyoDate(asOf).toString();
+    const residentCodes = await repo.residentsWithInquiriesDueBefore(trx, before, EXPIRING_STATES);
+    await lockResidents(trx, residentCodes);
+    const due = await repo.inquiriesDueBefore(trx, before, EXPIRING_STATES, residentCodes);
     const expired: string[] = [];
     for (const inquiry of due) {
       await transition(trx, ctx, actor, inquiry, 'expire', { closedReason: 'dueDatePassed', closedAt: ctx.clock.now() }, { details: { asOf: asOf.toISOString(), dueOn: inquiry.dueOn } });

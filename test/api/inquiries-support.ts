@@ -1,3 +1,4 @@
+import type pg from 'pg';
 import type { TestApp } from '../support/app.js';
 
 export const JST = (s: string) => `${s}+09:00`;
@@ -23,4 +24,20 @@ export function cases(h: TestApp, auth?: string) {
     expirations: (asOf: string) => req('POST', '/v1/inquiries/expirations', { asOf }),
     list: (query: string) => req('GET', `/v1/inquiries?${query}`),
   };
+}
+
+/**
+ * Waits (up to 4 s, within the default 5 s statement timeout) until `n` sessions of this database
+ * wait for a lock; returns how many do. `client` may be inside a transaction: pg_stat_activity is
+ * read afresh each time, not from the snapshot the transaction took at its first look.
+ */
+export async function lockWaiters(client: pg.Client, n: number): Promise<number> {
+  let waiting = 0;
+  for (let i = 0; i < 80 && waiting < n; i++) {
+    await new Promise((r) => setTimeout(r, 50));
+    await client.query('SELECT pg_stat_clear_snapshot()');
+    const { rows } = await client.query("SELECT count(*) AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()");
+    waiting = Number(rows[0].n);
+  }
+  return waiting;
 }

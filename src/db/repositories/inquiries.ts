@@ -223,7 +223,6 @@ export async function listInquiries(db: Kysely<Database>, q: InquiryQuery): Prom
   return (await query.execute()).map(toInquiry);
 }
 
-/** A resident's cases in `states`, locked (the caller holds the resident's row). */
 /** Which of these residents have a case in one of these states. */
 export async function residentsWithInquiries(db: Kysely<Database>, residentCodes: string[], states: readonly InquiryState[]): Promise<Set<string>> {
   if (residentCodes.length === 0) return new Set();
@@ -231,6 +230,7 @@ export async function residentsWithInquiries(db: Kysely<Database>, residentCodes
   return new Set(rows.map((r) => r.resident_code));
 }
 
+/** A resident's cases in `states`, locked in `seq` order (the caller holds the resident's row). */
 export async function inquiriesOfResident(db: Kysely<Database>, residentCode: string, states: readonly InquiryState[]): Promise<Inquiry[]> {
   const rows = await db
     .selectFrom('inquiries')
@@ -243,14 +243,32 @@ export async function inquiriesOfResident(db: Kysely<Database>, residentCode: st
   return rows.map(toInquiry);
 }
 
-/** Cases in `states` whose due date is before `date`, locked, in a fixed order. */
-export async function inquiriesDueBefore(db: Kysely<Database>, date: string, states: readonly InquiryState[]): Promise<Inquiry[]> {
+/** The residents with a case in `states` whose due date is before `date`, in code order (nothing locked). */
+export async function residentsWithInquiriesDueBefore(db: Kysely<Database>, date: string, states: readonly InquiryState[]): Promise<string[]> {
+  const rows = await db
+    .selectFrom('inquiries')
+    .select('resident_code')
+    .distinct()
+    .where('state', 'in', [...states])
+    .where('due_on', '<', date)
+    .orderBy('resident_code')
+    .execute();
+  return rows.map((r) => r.resident_code);
+}
+
+/**
+ * These residents' cases in `states` whose due date is before `date`, locked in `seq` order, as
+ * inquiriesOfResident locks them: the caller holds the residents' rows first.
+ */
+export async function inquiriesDueBefore(db: Kysely<Database>, date: string, states: readonly InquiryState[], residentCodes: readonly string[]): Promise<Inquiry[]> {
+  if (residentCodes.length === 0) return [];
   const rows = await db
     .selectFrom('inquiries')
     .selectAll()
+    .where('resident_code', 'in', [...residentCodes])
     .where('state', 'in', [...states])
     .where('due_on', '<', date)
-    .orderBy('inquiry_id')
+    .orderBy('seq')
     .forUpdate()
     .execute();
   return rows.map(toInquiry);
