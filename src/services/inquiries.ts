@@ -340,7 +340,8 @@ export async function recordVisit(ctx: ServiceContext, actor: Actor, inquiryId: 
   if (result.outcome === 'expired') {
     throw new Problem(409, 'inquiryExpired', 'The answer deadline has passed',
       `The visit at ${input.visitedAt} is after the end of the due date ${result.updated.dueOn}: the case is closed as expired and a new case is needed.`,
-      { state: 'expired', dueOn: result.updated.dueOn, inquiryId }, { ETag: inquiryEtag(result.updated.version) });
+      { state: result.updated.state, allowedActions: allowedInquiryActions(result.updated.state), dueOn: result.updated.dueOn, inquiryId },
+      { ETag: inquiryEtag(result.updated.version) });
   }
   return inquiryView(result.updated);
 }
@@ -434,7 +435,8 @@ export async function lockUsableInquiry(
   }
   if (inquiry.state === 'consumed') {
     throw new Problem(409, 'inquiryAlreadyUsed', 'The case has already been used',
-      `Case ${use.inquiryId} authorised one procedure and was used by ${inquiry.consumedBy}; a new procedure needs a new case.`, { inquiryId: use.inquiryId, state: inquiry.state, consumedBy: inquiry.consumedBy });
+      `Case ${use.inquiryId} authorised one procedure and was used by ${inquiry.consumedBy}; a new procedure needs a new case.`,
+      { inquiryId: use.inquiryId, state: inquiry.state, allowedActions: allowedInquiryActions(inquiry.state), consumedBy: inquiry.consumedBy });
   }
   if (inquiry.state !== 'completed') {
     throw new Problem(409, 'inquiryNotCompleted', 'The case is not completed',

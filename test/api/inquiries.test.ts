@@ -127,6 +127,7 @@ t.test('without the letter: mailed 2026-01-30, due 2026-03-02; blank field, wron
   const again = await issue('signature');
   t.equal(again.statusCode, 409, 'a case authorises one procedure');
   t.equal(again.json().type, 'urn:jpki-ward:problem:inquiryAlreadyUsed');
+  t.same(again.json().allowedActions, [], 'a consumed case allows nothing more');
 
   const none = await h.request({ method: 'POST', url: `/v1/cards/${card.cardId}/certificates`, payload: { kind: 'signature', officeId: 'main', receivedAt: JST('2026-02-18T10:10:00'), applicant: { type: 'agent' }, generateKey: true } });
   t.equal(none.json().type, 'urn:jpki-ward:problem:agentNeedsCompletedInquiry');
