@@ -1,34 +1,42 @@
-// Load during a bulk batch (npm run test:faults): the service runs as a child process on a real
+// Load during a bulk batch (part of `npm test`): the service runs as a child process on a real
 // PostgreSQL with load shedding on (MAX_EVENT_LOOP_DELAY_MS=1000, the default); while a batch of
-// LOAD_BATCH_LINES (default 4,000) addressChanged lines is applied, a second client loops over
-// GET /health/live and GET /v1/certificates/{serial}. Every one of those requests must be answered:
-// /health/live 200, a status read 200 or 503 problem+json with Retry-After (shed), none slower than 10 s.
+// LOAD_BATCH_LINES (default 10,000, ≥ 10 s on the shared 2-core machine) addressChanged lines is
+// applied, a second client loops over GET /health/live and GET /v1/certificates/{serial}. Every
+// /health/live must be 200, all through the batch; status reads must be answered (200, or 503
+// problem+json with Retry-After if shed, never unanswered) and at least some 200; the batch must be
+// applied whole.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import pg from 'pg';
 import t from 'tap';
 import { buildApp } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
 import { ADMIN_KEY } from '../support/app.js';
+import { opensslP256Csr, workdir } from '../support/openssl.js';
 import { jstToday, postBatch, startService } from '../support/service-process.js';
 import { createTestDatabase } from '../support/database.js';
 import { freePort } from '../support/postgres-server.js';
 
-const LINES = Number(process.env.LOAD_BATCH_LINES ?? 4000);
+const LINES = Number(process.env.LOAD_BATCH_LINES ?? 10_000);
 const HOLDERS = 10;
 const MAX_REQUEST_MS = 10_000;
+/** Longest time without a /health/live answer while the batch runs. */
+const MAX_GAP_MS = 3000;
 const auth = { authorization: `Bearer ${ADMIN_KEY}` };
 
 t.test(`/health/live and status reads keep answering during a ${LINES}-line batch`, async (t) => {
   const db = await createTestDatabase();
   const dir = mkdtempSync(path.join(tmpdir(), 'jpki-load-'));
+  const keys = workdir();
   t.teardown(async () => {
     rmSync(dir, { recursive: true, force: true });
+    keys.remove();
     await db.drop();
   });
   const env = { DATABASE_URL: db.url, ADMIN_API_KEY: ADMIN_KEY, ENFORCE_OPENING_HOURS: 'false', LOG_LEVEL: 'warn', NODE_ENV: 'development', MAX_EVENT_LOOP_DELAY_MS: '1000', RATE_LIMIT_MAX: '0' };
 
-  // Residents with signature certificates, made in-process (same database, same CAs).
+  // Residents with signature certificates (P-256 keys made by openssl), made in-process (same database, same CAs).
   const today = jstToday();
   const nowIso = new Date().toISOString();
   // The set-up is not under test: no load shedding there, however busy the machine.
@@ -44,7 +52,8 @@ t.test(`/health/live and status reads keep answering during a ${LINES}-line batc
       });
       await req('/v1/resident-events', { eventId: `l-reg-${i}`, residentCode: code, type: 'registered', effectiveAt: '2020-01-01T00:00:00Z', data: { name: `保有 ${i}`, address: `東京都新宿区${i}`, dateOfBirth: '1980-01-01', sex: 'male' } });
       const { card } = await req(`/v1/residents/${code}/cards`, { officeId: 'main', receivedAt: nowIso, issuedOn: today });
-      const sig = await req(`/v1/cards/${card.cardId}/certificates`, { kind: 'signature', officeId: 'main', receivedAt: nowIso, applicant: { type: 'self' }, generateKey: true });
+      const csr = await opensslP256Csr(keys, `h${i}`);
+      const sig = await req(`/v1/cards/${card.cardId}/certificates`, { kind: 'signature', officeId: 'main', receivedAt: nowIso, applicant: { type: 'self' }, csr });
       holders.push({ code, serial: sig.certificate.serial });
     }
   } finally {
@@ -61,31 +70,34 @@ t.test(`/health/live and status reads keep answering during a ${LINES}-line batc
   writeFileSync(file, `${lines.join('\n')}\n`);
 
   const port = await freePort();
-  const service = await startService({ ...env, PORT: String(port) }, port, 1200);
+  const service = await startService({ ...env, PORT: String(port) }, port, 1800);
   t.teardown(() => {
     service.child.kill('SIGTERM');
   });
 
   const counts = { live200: 0, status200: 0, status503: 0, bad: [] as string[] };
-  let maxMs = 0;
+  const liveAt: number[] = [];
+  const latencies: number[] = [];
   let done = false;
   const timed = async (url: string, headers: Record<string, string>) => {
-    const started = Date.now();
+    const started = performance.now();
     try {
       const res = await fetch(`http://127.0.0.1:${port}${url}`, { headers, signal: AbortSignal.timeout(MAX_REQUEST_MS) });
       const body = await res.text();
-      maxMs = Math.max(maxMs, Date.now() - started);
+      latencies.push(performance.now() - started);
       return { status: res.status, type: res.headers.get('content-type') ?? '', retryAfter: res.headers.get('retry-after'), body };
     } catch (err) {
-      maxMs = Math.max(maxMs, Date.now() - started);
+      latencies.push(performance.now() - started);
       return { status: 0, type: '', retryAfter: null, body: String(err) };
     }
   };
   const reader = (async () => {
     for (let i = 0; !done; i++) {
       const live = await timed('/health/live', {});
-      if (live.status === 200) counts.live200++;
-      else counts.bad.push(`/health/live ${live.status} ${live.body.slice(0, 200)}`);
+      if (live.status === 200) {
+        counts.live200++;
+        liveAt.push(performance.now());
+      } else counts.bad.push(`/health/live ${live.status} ${live.body.slice(0, 200)}`);
       const serial = holders[i % HOLDERS]!.serial;
       const st = await timed(`/v1/certificates/${serial}`, auth);
       if (st.status === 200) counts.status200++;
@@ -94,19 +106,36 @@ t.test(`/health/live and status reads keep answering during a ${LINES}-line batc
     }
   })();
 
-  const started = Date.now();
+  const started = performance.now();
   const answers = new Map<number, number>();
   const outcome = await postBatch(port, file, (a) => answers.set(a.line, a.status));
-  const batchMs = Date.now() - started;
+  const ended = performance.now();
   done = true;
   await reader;
 
   t.equal(outcome, 'complete', 'the batch answer ended normally');
   t.equal(answers.size, LINES, 'one answer per line');
-  t.ok([...answers.values()].every((s) => s === 201), 'every line applied');
-  const total = counts.live200 + counts.status200 + counts.status503 + counts.bad.length;
-  t.same(counts.bad, [], 'every concurrent request answered as expected');
-  t.ok(counts.live200 > 0 && counts.status200 + counts.status503 > 0, 'requests were made during the batch');
-  t.ok(maxMs < MAX_REQUEST_MS, `slowest concurrent request ${maxMs} ms`);
-  t.comment(`batch ${LINES} lines in ${batchMs} ms; ${total} concurrent requests: /health/live 200 ×${counts.live200}, status 200 ×${counts.status200}, 503 ×${counts.status503}, other ×${counts.bad.length}; slowest ${maxMs} ms`);
+  t.same([...answers.values()].filter((s) => s !== 201), [], 'every line applied (201)');
+  const c = new pg.Client({ connectionString: db.url });
+  await c.connect();
+  try {
+    const stored = await c.query(`SELECT count(*)::int AS n FROM resident_events WHERE event_id LIKE 'l-move-%'`);
+    t.equal(stored.rows[0].n, LINES, 'every event stored');
+    const revoked = await c.query(`SELECT count(*)::int AS n FROM certificates WHERE serial = ANY($1) AND status = 'revoked'`, [holders.map((h) => h.serial)]);
+    t.equal(revoked.rows[0].n, HOLDERS, 'each holder’s signature certificate revoked by the first move');
+  } finally {
+    await c.end();
+  }
+
+  t.same(counts.bad, [], 'every concurrent request answered: /health/live 200, a status read 200 or 503 problem+json with Retry-After');
+  t.ok(counts.status200 > 0, `status reads answered 200 (${counts.status200}; ${counts.status503} shed)`);
+  // "Throughout": /health/live answered from the start of the batch to its end, never a long silence.
+  const marks = [started, ...liveAt.filter((x) => x >= started && x <= ended), ended];
+  const gaps = marks.slice(1).map((x, i) => x - marks[i]!);
+  const longestGap = Math.max(...gaps);
+  t.ok(longestGap < MAX_GAP_MS, `/health/live answered all through the batch: longest gap ${Math.round(longestGap)} ms (limit ${MAX_GAP_MS})`);
+  const sorted = [...latencies].sort((a, b) => a - b);
+  const pct = (p: number) => Math.round(sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? 0);
+  t.ok(sorted.at(-1)! < MAX_REQUEST_MS, 'no concurrent request near the 10 s abort');
+  t.comment(`batch ${LINES} lines in ${Math.round(ended - started)} ms; ${latencies.length} concurrent requests: /health/live 200 ×${counts.live200}, status 200 ×${counts.status200}, 503 ×${counts.status503}, other ×${counts.bad.length}; latency p50 ${pct(0.5)} ms, p99 ${pct(0.99)} ms, max ${pct(1)} ms; longest /health/live gap ${Math.round(longestGap)} ms`);
 });
