@@ -2,9 +2,7 @@ import pg from 'pg';
 import t from 'tap';
 import { testApp } from '../support/app.js';
 import { lifecycle } from '../support/lifecycle.js';
-import { cases, JST, lockWaiters } from './inquiries-support.js';
-
-const HANAKO = { name: '新宿 花子', address: '東京都新宿区四谷1-1', dateOfBirth: '1990-05-20', sex: 'female' };
+import { cases, HANAKO, JST, lockWaiters } from './inquiries-support.js';
 
 t.test('deadlines: 2026-01-15 → 2026-02-16 rolling on, 2026-02-15 off; a late visit expires the case for good', async (t) => {
   const h = await testApp(t);

@@ -2,9 +2,7 @@ import pg from 'pg';
 import t from 'tap';
 import { testApp } from '../support/app.js';
 import { lifecycle } from '../support/lifecycle.js';
-import { cases, JST, lockWaiters } from './inquiries-support.js';
-
-const HANAKO = { name: '新宿 花子', address: '東京都新宿区四谷1-1', dateOfBirth: '1990-05-20', sex: 'female' };
+import { cases, HANAKO, JST, lockWaiters } from './inquiries-support.js';
 
 /*
  * The lock order of every inquiry use case: the resident first, then the cases in `seq` order. A

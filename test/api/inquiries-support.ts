@@ -3,6 +3,9 @@ import type { TestApp } from '../support/app.js';
 
 export const JST = (s: string) => `${s}+09:00`;
 
+/** The resident most inquiry tests register. */
+export const HANAKO = { name: '新宿 花子', address: '東京都新宿区四谷1-1', dateOfBirth: '1990-05-20', sex: 'female' };
+
 export const GOOD_VISIT = { letterComplete: true, bothSidesFilled: true, applicationFormComplete: true, agentIdentityVerified: true, pinVerified: true };
 export const VOLUNTARY = { kind: 'voluntary', name: '代理 一郎', identityDocument: 'driversLicence' };
 

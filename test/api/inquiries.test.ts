@@ -1,9 +1,7 @@
 import t from 'tap';
 import { testApp } from '../support/app.js';
 import { lifecycle } from '../support/lifecycle.js';
-import { cases, JST } from './inquiries-support.js';
-
-const HANAKO = { name: '新宿 花子', address: '東京都新宿区四谷1-1', dateOfBirth: '1990-05-20', sex: 'female' };
+import { cases, HANAKO, JST } from './inquiries-support.js';
 
 t.test('with the letter: one visit completes the case, and the agent renews with it', async (t) => {
   const h = await testApp(t);
