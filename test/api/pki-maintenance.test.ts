@@ -5,14 +5,13 @@ import { sql, type Kysely } from 'kysely';
 import t, { type Test } from 'tap';
 import { buildApp } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
-import type { DbHandle } from '../../src/db/connection.js';
 import { PKI_LOCK_NAMESPACE } from '../../src/db/repositories/pki.js';
 import type { Database } from '../../src/db/schema.js';
 import { CA_IDS, generateResidentKeyPair } from '../../src/pki/index.js';
 import { readOcspStatus } from '../../src/pki/status-read.js';
 import { changeCertificateStatus } from '../../src/services/certificate-status.js';
 import { inTransaction } from '../../src/services/context.js';
-import { startPkiMaintenance } from '../../src/services/pki-maintenance.js';
+import { startPkiMaintenance, type PkiMaintenance, type PkiMaintenanceOptions } from '../../src/services/pki-maintenance.js';
 import { ADMIN_KEY } from '../support/app.js';
 import { createTestDatabase, openTestDatabase } from '../support/database.js';
 import { insertResident, issue, keyMaterialIn, openssl, put, tempDir } from './pki-support.js';
@@ -27,6 +26,23 @@ async function app(t: Test, url: string, pkiMaintenance: boolean): Promise<{ app
   await a.ready();
   t.teardown(() => a.close());
   return { app: a, logs: () => chunks.join('') };
+}
+
+/** One service on a fresh database of its own, with no background work of its own. */
+async function freshApp(t: Test): Promise<{ a: FastifyInstance; ctx: FastifyInstance['ctx']; url: string }> {
+  const db = await createTestDatabase();
+  t.teardown(() => db.drop());
+  const { app: a } = await app(t, db.url, false);
+  return { a, ctx: a.ctx, url: db.url };
+}
+
+/** The background work for `ctx`, on a connection of its own (as the service starts it), stopped when the test ends. */
+async function maintenanceOf(t: Test, ctx: FastifyInstance['ctx'], url: string, options: Omit<PkiMaintenanceOptions, 'database'>): Promise<PkiMaintenance> {
+  const handle = await openTestDatabase(url);
+  t.teardown(() => handle.close());
+  const maintenance = startPkiMaintenance(ctx, { database: handle, ...options });
+  t.teardown(() => maintenance.stop());
+  return maintenance;
 }
 
 async function until(what: string, check: () => Promise<boolean>, ms = 20_000): Promise<void> {
@@ -83,11 +99,9 @@ t.test('background work: revocations committed while a regeneration is pending a
   const spki = (await generateResidentKeyPair()).spki;
   const serials: string[] = [];
   for (let i = 0; i < 62; i++) serials.push((await issue(a.app, 'userAuthentication', spki, resident)).serial);
-  const handles = [await openTestDatabase(db.url), await openTestDatabase(db.url), await openTestDatabase(db.url)];
-  t.teardown(() => Promise.all(handles.map((h) => h.close())));
-  const [ha, hb, blocker] = handles as [DbHandle, DbHandle, DbHandle];
-  const maintenances = [startPkiMaintenance(a.app.ctx, { database: ha, pollMs: 60_000, crlPacing: 0 }), startPkiMaintenance(b.app.ctx, { database: hb, pollMs: 60_000, crlPacing: 0 })];
-  t.teardown(() => Promise.all(maintenances.map((m) => m.stop())));
+  const maintenances = [await maintenanceOf(t, a.app.ctx, db.url, { pollMs: 60_000, crlPacing: 0 }), await maintenanceOf(t, b.app.ctx, db.url, { pollMs: 60_000, crlPacing: 0 })];
+  const blocker = await openTestDatabase(db.url);
+  t.teardown(() => blocker.close());
   for (const m of maintenances) await m.runNow();
   const latest = () => ctx.db.selectFrom('crls').select(['crl_number', 'entry_count']).where('ca_id', '=', 'userAuthentication').orderBy('crl_number', 'desc').executeTakeFirstOrThrow();
   const stale = async () => (await ctx.db.selectFrom('certificate_authorities').select('crl_stale_since').where('ca_id', '=', 'userAuthentication').executeTakeFirstOrThrow()).crl_stale_since;
@@ -142,17 +156,11 @@ t.test('background work: revocations committed while a regeneration is pending a
 });
 
 t.test('background work: OCSP answers refreshed at half-life, responders renewed before expiry and answers re-signed', async (t) => {
-  const db = await createTestDatabase();
-  t.teardown(() => db.drop());
-  const { app: a } = await app(t, db.url, false);
-  const ctx = a.ctx;
+  const { a, ctx, url } = await freshApp(t);
   const resident = await insertResident(a);
   const spki = (await generateResidentKeyPair()).spki;
   const issued = await issue(a, 'userAuthentication', spki, resident);
-  const handle = await openTestDatabase(db.url);
-  t.teardown(() => handle.close());
-  const maintenance = startPkiMaintenance(ctx, { database: handle, pollMs: 60_000 });
-  t.teardown(() => maintenance.stop());
+  const maintenance = await maintenanceOf(t, ctx, url, { pollMs: 60_000 });
   await maintenance.runNow();
   const row = () => ctx.db.selectFrom('ocsp_responses').selectAll().where('serial', '=', issued.serial).executeTakeFirstOrThrow();
   const first = await row();
@@ -183,10 +191,7 @@ t.test('background work: OCSP answers refreshed at half-life, responders renewed
 });
 
 t.test('rows from before migration 0013 without a SHA-256 answer: reported, answered tryLater without signing, signed by the first refresh', async (t) => {
-  const db = await createTestDatabase();
-  t.teardown(() => db.drop());
-  const { app: a } = await app(t, db.url, false);
-  const ctx = a.ctx;
+  const { a, ctx, url } = await freshApp(t);
   const resident = await insertResident(a);
   const issued = await issue(a, 'signature', (await generateResidentKeyPair()).spki, resident);
   // What migration 0013 leaves behind: a NULL written while the column allowed it, under a NOT VALID check.
@@ -214,10 +219,7 @@ t.test('rows from before migration 0013 without a SHA-256 answer: reported, answ
   t.same(await ask('sha1'), Buffer.from(legacy.sha1_der), 'the SHA-1 answer is served as stored');
 
   // The background work's first run treats the row as due, whatever its half-life.
-  const handle = await openTestDatabase(db.url);
-  t.teardown(() => handle.close());
-  const maintenance = startPkiMaintenance(ctx, { database: handle, pollMs: 60_000 });
-  t.teardown(() => maintenance.stop());
+  const maintenance = await maintenanceOf(t, ctx, url, { pollMs: 60_000 });
   await maintenance.runNow();
   const signed = await row();
   t.ok(signed.sha256_der, 'signed by the refresh');
@@ -227,14 +229,8 @@ t.test('rows from before migration 0013 without a SHA-256 answer: reported, answ
 });
 
 t.test('background work: each CRL is published again once half its validity (CRL_VALIDITY_HOURS) has passed, not before', async (t) => {
-  const db = await createTestDatabase();
-  t.teardown(() => db.drop());
-  const { app: a } = await app(t, db.url, false);
-  const ctx = a.ctx;
-  const handle = await openTestDatabase(db.url);
-  t.teardown(() => handle.close());
-  const maintenance = startPkiMaintenance(ctx, { database: handle, pollMs: 60_000 });
-  t.teardown(() => maintenance.stop());
+  const { a, ctx, url } = await freshApp(t);
+  const maintenance = await maintenanceOf(t, ctx, url, { pollMs: 60_000 });
   await maintenance.runNow();
   const latest = async () => Object.fromEntries(await Promise.all(CA_IDS.map(async (ca) => {
     const r = await ctx.db.selectFrom('crls').select(['crl_number', 'this_update', 'next_update']).where('ca_id', '=', ca).orderBy('crl_number', 'desc').executeTakeFirstOrThrow();
@@ -266,10 +262,7 @@ t.test('background work: each CRL is published again once half its validity (CRL
 });
 
 t.test('staleness lives in the database: changes made while nothing runs give one regeneration later', async (t) => {
-  const db = await createTestDatabase();
-  t.teardown(() => db.drop());
-  const { app: a } = await app(t, db.url, false);
-  const ctx = a.ctx;
+  const { a, ctx, url } = await freshApp(t);
   const resident = await insertResident(a);
   const spki = (await generateResidentKeyPair()).spki;
   const serials: string[] = [];
@@ -283,9 +276,7 @@ t.test('staleness lives in the database: changes made while nothing runs give on
   t.ok(ca.crl_stale_since, 'stale');
   t.equal(Number(ca.crl_changes), 10, 'ten changes counted');
   // A process starting now (maintenance's first run) picks it up.
-  const handle = await openTestDatabase(db.url);
-  t.teardown(() => handle.close());
-  const maintenance = startPkiMaintenance(ctx, { database: handle, pollMs: 60_000 });
+  const maintenance = await maintenanceOf(t, ctx, url, { pollMs: 60_000 });
   await maintenance.runNow();
   await maintenance.stop();
   const after = await latest();
@@ -294,18 +285,12 @@ t.test('staleness lives in the database: changes made while nothing runs give on
 });
 
 t.test('CRL regenerations are paced by their cost: within the pause a change waits, runNow does not', async (t) => {
-  const db = await createTestDatabase();
-  t.teardown(() => db.drop());
-  const { app: a } = await app(t, db.url, false);
-  const ctx = a.ctx;
+  const { a, ctx, url } = await freshApp(t);
   const resident = await insertResident(a);
   const spki = (await generateResidentKeyPair()).spki;
   const [first, second] = [await issue(a, 'userAuthentication', spki, resident), await issue(a, 'userAuthentication', spki, resident)];
-  const handle = await openTestDatabase(db.url);
-  t.teardown(() => handle.close());
   // An enormous pacing factor: after one regeneration, the next waits (for the test) indefinitely.
-  const maintenance = startPkiMaintenance(ctx, { database: handle, pollMs: 60_000, debounceMs: 20, crlPacing: 1e9 });
-  t.teardown(() => maintenance.stop());
+  const maintenance = await maintenanceOf(t, ctx, url, { pollMs: 60_000, debounceMs: 20, crlPacing: 1e9 });
   const stale = async () => (await ctx.db.selectFrom('certificate_authorities').select('crl_stale_since').where('ca_id', '=', 'userAuthentication').executeTakeFirstOrThrow()).crl_stale_since;
   const revoke = (serial: string) => inTransaction(ctx, (trx) => changeCertificateStatus(trx, ctx, { serial, status: 'revoked', reason: 'cessationOfOperation', effectiveAt: ctx.clock.now(), cause: 'pacing' }));
 
