@@ -8,6 +8,7 @@ import t from 'tap';
 import { createTestDatabase } from '../support/database.js';
 import { within } from '../support/poll.js';
 import { freePort } from '../support/postgres-server.js';
+import { TSX_NODE_ARGS } from '../support/service-process.js';
 
 /**
  * Two service processes on one database, as N replicas behind a load balancer run: a change made
@@ -22,7 +23,7 @@ const root = new URL('../..', import.meta.url).pathname;
 
 async function start(t: { teardown(fn: () => unknown): void }, env: Record<string, string>): Promise<string> {
   const port = await freePort();
-  const child: ChildProcess = spawn(process.execPath, ['--import=tsx', 'src/server.ts'], {
+  const child: ChildProcess = spawn(process.execPath, [...TSX_NODE_ARGS, 'src/server.ts'], {
     cwd: root,
     env: { ...process.env, ...env, PORT: String(port) },
     stdio: ['ignore', 'ignore', 'inherit'],

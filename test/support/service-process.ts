@@ -11,9 +11,12 @@ export function jstToday(): string {
   return new Date(new Date().getTime() + 9 * 3600_000).toISOString().slice(0, 10);
 }
 
+/** Node's arguments to run src/ with tsx, as the test processes do (.taprc): with source text in the maps, for coverage. */
+export const TSX_NODE_ARGS = ['--import=tsx', '--import=./test/support/source-maps.mjs'];
+
 /** Starts src/server.ts and waits for /health/ready, polling every 100 ms up to `readyPolls` times. */
 export async function startService(env: Record<string, string>, port: number, readyPolls: number): Promise<{ child: ChildProcess; log: () => string }> {
-  const child = spawn(process.execPath, ['--import=tsx', 'src/server.ts'], { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...TSX_NODE_ARGS, 'src/server.ts'], { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   const keep = (b: Buffer) => {
     out = (out + b.toString()).slice(-200_000);
