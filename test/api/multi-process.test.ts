@@ -8,6 +8,7 @@ import t from 'tap';
 import { createTestDatabase } from '../support/database.js';
 import { within } from '../support/poll.js';
 import { freePort } from '../support/postgres-server.js';
+import { teeToRunLog } from '../support/run-log.js';
 import { TSX_NODE_ARGS } from '../support/service-process.js';
 
 /**
@@ -26,8 +27,9 @@ async function start(t: { teardown(fn: () => unknown): void }, env: Record<strin
   const child: ChildProcess = spawn(process.execPath, [...TSX_NODE_ARGS, 'src/server.ts'], {
     cwd: root,
     env: { ...process.env, ...env, PORT: String(port) },
-    stdio: ['ignore', 'ignore', 'inherit'],
+    stdio: ['ignore', 'pipe', 'inherit'],
   });
+  teeToRunLog(child, 'service');
   t.teardown(async () => {
     if (child.exitCode !== null || child.signalCode !== null) return;
     const exited = new Promise((r) => child.once('exit', r));

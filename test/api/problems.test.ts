@@ -112,9 +112,9 @@ async function testAppWithThrowingRoutes(t: Parameters<typeof testApp>[0]) {
   const { ADMIN_KEY } = await import('../support/app.js');
   const db = await createTestDatabase();
   const logs: string[] = [];
-  const { Writable } = await import('node:stream');
+  const { runLogStream } = await import('../support/run-log.js');
   const app = await buildApp(loadConfig({ NODE_ENV: 'test', DATABASE_URL: db.url, ADMIN_API_KEY: ADMIN_KEY, MAX_EVENT_LOOP_DELAY_MS: '0' }), {
-    logStream: new Writable({ write(c, _e, done) { logs.push(c.toString()); done(); } }),
+    logStream: runLogStream('app', logs),
   });
   const codes: Record<string, string> = { 409: 'wrongState', 412: 'stale', 428: 'ifMatchRequired' };
   app.get('/test/problem/:status', { config: { auth: 'public' } }, async (request) => {

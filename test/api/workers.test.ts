@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import t from 'tap';
 import { createTestDatabase } from '../support/database.js';
+import { teeToRunLog } from '../support/run-log.js';
 import { alive, freePort } from '../support/postgres-server.js';
 
 /**
@@ -55,6 +56,7 @@ async function until<T>(what: string, check: () => T | undefined | Promise<T | u
 /** `npm start` with `env`, its JSON log lines collected as they come (workers write to the same stdout). */
 function startPrimary(env: Record<string, string>, stderr: 'inherit' | 'ignore' = 'inherit') {
   const primary = spawn(process.execPath, ['scripts/start.mjs'], { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', stderr] });
+  teeToRunLog(primary, 'service');
   const lines: LogLine[] = [];
   let rest = '';
   primary.stdout!.on('data', (chunk: Buffer) => {

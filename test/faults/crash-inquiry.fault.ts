@@ -11,6 +11,7 @@ import t from 'tap';
 import { buildApp } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
 import { ADMIN_KEY } from '../support/app.js';
+import { runLogStream } from '../support/run-log.js';
 import { jstToday, startService } from '../support/service-process.js';
 import { createTestDatabase } from '../support/database.js';
 import { freePort } from '../support/postgres-server.js';
@@ -72,7 +73,7 @@ t.test(`SIGKILL during ${PER_KIND} inquiry openings, ${PER_KIND} mailings, ${PER
   // Residents, cards and cases in their starting states, made in-process over the API (same database).
   const today = jstToday();
   const nowIso = () => new Date().toISOString();
-  const app = await buildApp(loadConfig({ ...env, NODE_ENV: 'test', LOG_LEVEL: 'warn' }));
+  const app = await buildApp(loadConfig({ ...env, NODE_ENV: 'test', LOG_LEVEL: 'warn' }), { logStream: runLogStream('app') });
   await app.ready();
   const req = async (url: string, payload: object, headers: Record<string, string> = {}) => {
     const r = await app.inject({ method: 'POST', url, payload, headers: { ...auth, ...headers } });

@@ -9,6 +9,7 @@ import t from 'tap';
 import { buildApp } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
 import { ADMIN_KEY } from '../support/app.js';
+import { runLogStream } from '../support/run-log.js';
 import { jstToday, startService } from '../support/service-process.js';
 import { createTestDatabase } from '../support/database.js';
 import { freePort } from '../support/postgres-server.js';
@@ -75,7 +76,7 @@ t.test(`SIGKILL during ${ISSUE_RESIDENTS * 2} issuances and ${REVOKE} revocation
   // Residents, cards and the certificates to revoke, made in-process (same database, same CAs).
   const today = jstToday();
   const nowIso = new Date().toISOString();
-  const app = await buildApp(loadConfig({ ...env, NODE_ENV: 'test', LOG_LEVEL: 'warn' }));
+  const app = await buildApp(loadConfig({ ...env, NODE_ENV: 'test', LOG_LEVEL: 'warn' }), { logStream: runLogStream('app') });
   await app.ready();
   const req = (url: string, payload: object) => app.inject({ method: 'POST', url, payload, headers: auth }).then((r) => {
     if (r.statusCode !== 201) throw new Error(`${url}: ${r.statusCode} ${r.body}`);

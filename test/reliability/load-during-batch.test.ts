@@ -13,6 +13,7 @@ import t from 'tap';
 import { buildApp } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
 import { ADMIN_KEY } from '../support/app.js';
+import { runLogStream } from '../support/run-log.js';
 import { opensslP256Csr, workdir } from '../support/openssl.js';
 import { jstToday, postBatch, startService } from '../support/service-process.js';
 import { createTestDatabase } from '../support/database.js';
@@ -40,7 +41,7 @@ t.test(`/health/live and status reads keep answering during a ${LINES}-line batc
   const today = jstToday();
   const nowIso = new Date().toISOString();
   // The set-up is not under test: no load shedding there, however busy the machine.
-  const app = await buildApp(loadConfig({ ...env, NODE_ENV: 'test', MAX_EVENT_LOOP_DELAY_MS: '0' }));
+  const app = await buildApp(loadConfig({ ...env, NODE_ENV: 'test', MAX_EVENT_LOOP_DELAY_MS: '0' }), { logStream: runLogStream('app') });
   await app.ready();
   const holders: { code: string; serial: string }[] = [];
   try {

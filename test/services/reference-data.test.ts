@@ -7,6 +7,7 @@ import { DEFAULT_FEE_SCHEDULES } from '../../src/domain/fees.js';
 import { cacheBus } from '../../src/services/cache-invalidation.js';
 import { ADMIN_KEY, testApp } from '../support/app.js';
 import { within } from '../support/poll.js';
+import { runLogStream } from '../support/run-log.js';
 
 /**
  * Offices, closures and fee schedules are read from memory (src/services/reference-data.ts). Two
@@ -23,7 +24,7 @@ t.test('a change through one instance, or by hand, is seen by another that had i
   const a = await testApp(t);
   const b: FastifyInstance = await buildApp(loadConfig({
     NODE_ENV: 'test', LOG_LEVEL: 'warn', DATABASE_URL: a.databaseUrl, ADMIN_API_KEY: ADMIN_KEY, CLOCK_CONTROL: 'enabled', MAX_EVENT_LOOP_DELAY_MS: '0',
-  }));
+  }), { logStream: runLogStream('app') });
   await b.ready();
   t.teardown(() => b.close());
   // Until an instance listens its caches stay off, which would make this test pass for nothing.

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import t from 'tap';
 import { freePort } from '../support/postgres-server.js';
+import { teeToRunLog } from '../support/run-log.js';
 
 /**
  * The default set-up, as `npm start` runs it (scripts/start.mjs: the JavaScript build of src/, made
@@ -26,8 +27,9 @@ const FEES_2099 = {
 async function start(port: number): Promise<ChildProcess> {
   const child = spawn(process.execPath, ['scripts/start.mjs'], {
     env: { ...process.env, DATABASE_URL: '', DATA_DIR: dataDir, PORT: String(port), LOG_LEVEL: 'warn', ADMIN_API_KEY: '', NODE_ENV: 'development' },
-    stdio: ['ignore', 'ignore', 'inherit'],
+    stdio: ['ignore', 'pipe', 'inherit'],
   });
+  teeToRunLog(child, 'service');
   const deadline = Date.now() + 60_000;
   while (Date.now() < deadline) {
     try {

@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createReadStream } from 'node:fs';
 import http from 'node:http';
 import { ADMIN_KEY } from './app.js';
+import { teeToRunLog } from './run-log.js';
 
 /** The service as `npm start` runs it, in a child process a fault test can SIGKILL. */
 const root = new URL('../..', import.meta.url).pathname;
@@ -23,6 +24,7 @@ export async function startService(env: Record<string, string>, port: number, re
   };
   child.stdout!.on('data', keep);
   child.stderr!.on('data', keep);
+  teeToRunLog(child, 'service');
   for (let i = 0; ; i++) {
     try {
       if ((await fetch(`http://127.0.0.1:${port}/health/ready`)).ok) break;
