@@ -6,7 +6,7 @@
  * Every test app and service child writes its log to TEST_LOG_DIR, made here for the run; when tap
  * has finished, that whole log is scanned for the PINs, names, addresses, keys and passphrases the
  * tests use (test/support/log-scan.ts). A finding fails the run, naming the file and the kind of
- * secret, never the secret; the directory is then kept for a look.
+ * secret, never the secret; the directory is then kept for a look, as it is when a test failed.
  */
 import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
@@ -25,15 +25,16 @@ import { SENT_DIR } from '../test/support/run-log.js';
 
 const root = path.resolve(import.meta.dirname, '..');
 
-/** Scans the run's log; 0 when clean, 1 when a secret was found (the directory is kept then). */
-async function scanRunLog(logDir: string): Promise<number> {
+/** Scans the run's log; 0 when clean, 1 when a secret was found. The directory is kept after a finding or when `keep`. */
+async function scanRunLog(logDir: string, keep: boolean): Promise<number> {
   const started = performance.now();
   const secrets = [...secretsInSources(path.join(root, 'test'), [path.join(root, 'src'), path.join(root, 'migrations')]), ...secretsRecorded(logDir)];
   const { findings, files, bytes, values } = await scanLogs(logDir, secrets);
   const took = Math.round(performance.now() - started);
   if (findings.length === 0) {
     console.log(`log scan: ${files} log files, ${(bytes / 1e6).toFixed(1)} MB, ${values} secret values looked for (PINs, names, addresses, API key secrets, private keys, admin keys, CA passphrases): none found (${took} ms)`);
-    rmSync(logDir, { recursive: true, force: true });
+    if (keep) console.log(`logs of this failed run: ${logDir}`);
+    else rmSync(logDir, { recursive: true, force: true });
     return 0;
   }
   for (const line of describeFindings(findings)) console.log(line);
@@ -100,7 +101,7 @@ async function main(): Promise<number> {
       });
     });
     // After tap: every test file has ended, so the log is whole.
-    const scan = await scanRunLog(logDir);
+    const scan = await scanRunLog(logDir, code !== 0);
     return code === 0 ? scan : code;
   } finally {
     await stop();
