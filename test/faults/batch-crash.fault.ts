@@ -12,11 +12,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import t from 'tap';
-import { buildApp } from '../../src/app.js';
-import { loadConfig } from '../../src/config.js';
 import { ADMIN_KEY } from '../support/app.js';
-import { runLogStream } from '../support/run-log.js';
-import { jstToday, postBatch, startService } from '../support/service-process.js';
+import { postBatch, signatureHolders, startService } from '../support/service-process.js';
 import { createTestDatabase } from '../support/database.js';
 import { freePort } from '../support/postgres-server.js';
 
@@ -40,23 +37,7 @@ t.test(`SIGKILL in the middle of a ${LINES}-line batch, restart, replay: every e
   const env = { DATABASE_URL: db.url, ADMIN_API_KEY: ADMIN_KEY, ENFORCE_OPENING_HOURS: 'false', LOG_LEVEL: 'info', NODE_ENV: 'development', MAX_EVENT_LOOP_DELAY_MS: '0', RATE_LIMIT_MAX: '0', BATCH_PROGRESS_LOG_MS: '200' };
 
   // Holders of signature certificates, made through the service in-process (same database, same CAs).
-  const today = jstToday();
-  const nowIso = new Date().toISOString();
-  const app = await buildApp(loadConfig({ ...env, NODE_ENV: 'test', LOG_LEVEL: 'warn' }), { logStream: runLogStream('app') });
-  await app.ready();
-  const holders: { code: string; serial: string }[] = [];
-  for (let i = 0; i < HOLDERS; i++) {
-    const code = `K${i}`;
-    const req = (url: string, payload: object) => app.inject({ method: 'POST', url, payload, headers: auth }).then((r) => {
-      if (r.statusCode !== 201) throw new Error(`${url}: ${r.statusCode} ${r.body}`);
-      return r.json();
-    });
-    await req('/v1/resident-events', { eventId: `k-reg-${i}`, residentCode: code, type: 'registered', effectiveAt: '2020-01-01T00:00:00Z', data: { name: `保有 ${i}`, address: `東京都新宿区${i}`, dateOfBirth: '1980-01-01', sex: 'male' } });
-    const { card } = await req(`/v1/residents/${code}/cards`, { officeId: 'main', receivedAt: nowIso, issuedOn: today });
-    const sig = await req(`/v1/cards/${card.cardId}/certificates`, { kind: 'signature', officeId: 'main', receivedAt: nowIso, applicant: { type: 'self' }, generateKey: true });
-    holders.push({ code, serial: sig.certificate.serial });
-  }
-  await app.close();
+  const holders = await signatureHolders(env, HOLDERS, 'K');
 
   // The batch: half registrations, half address changes of the residents just registered (and of the holders, spread out).
   const at = '2025-06-01T00:00:00Z';
