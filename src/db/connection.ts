@@ -105,6 +105,14 @@ export interface DbHandle {
   close(): Promise<void>;
 }
 
+/**
+ * PostgreSQL settings for PGlite, on top of its own start parameters. shared_buffers: initdb sets
+ * 128 MB, all of it zeroed at every start and so resident; 16 MB holds this service's working set at
+ * the scale PGlite is for (development and small set-ups: production runs on PostgreSQL), and takes
+ * ~120 MB off the idle RSS and ~0.3 s of CPU off each start (README "Performance").
+ */
+export const PGLITE_SETTINGS = ['shared_buffers=16MB'];
+
 export async function openDatabase(options: DbOptions): Promise<DbHandle> {
   if (options.databaseUrl) {
     const pool = new pg.Pool({
@@ -130,6 +138,7 @@ export async function openDatabase(options: DbOptions): Promise<DbHandle> {
   ]);
   const pglite = await PGliteClass.create(dataDir, {
     parsers: { [pgliteTypes.DATE]: (s: string) => s, [pgliteTypes.INT8]: (s: string) => s },
+    startParams: [...PGliteClass.defaultStartParams, ...PGLITE_SETTINGS.flatMap((setting) => ['-c', setting])],
     ...(options.loadDataDir ? { loadDataDir: options.loadDataDir } : {}),
   });
   const db = new Kysely<Database>({ dialect: new PGliteDialect(pglite) });
