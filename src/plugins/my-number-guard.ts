@@ -29,11 +29,21 @@ export function findMyNumber(value: unknown, path: string, depth = 0): string | 
 /** Headers whose values the service stores, logs or echoes. */
 const KEPT_HEADERS = ['idempotency-key', 'x-request-id'] as const;
 
+// A UUID is a machine's random token, the usual Idempotency-Key and request id; about one in 630
+// random UUIDs holds twelve digits in a row (across its dashes) that pass the check digit, and
+// refusing those would fail a well-behaved client's retry now and then.
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** Whether a kept header's value carries a My Number (a UUID never does). */
+export function headerHoldsMyNumber(value: string): boolean {
+  return !UUID.test(value) && containsMyNumber(value);
+}
+
 export function findMyNumberInHeaders(headers: Record<string, unknown>): string | undefined {
   for (const name of KEPT_HEADERS) {
     const value = headers[name];
     const values = Array.isArray(value) ? value : [value];
-    if (values.some((v) => typeof v === 'string' && containsMyNumber(v))) return `headers/${name}`;
+    if (values.some((v) => typeof v === 'string' && headerHoldsMyNumber(v))) return `headers/${name}`;
   }
   return undefined;
 }

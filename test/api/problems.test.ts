@@ -1,5 +1,7 @@
 import t from 'tap';
 import { Problem } from '../../src/problems.js';
+import fc from 'fast-check';
+import { findMyNumberInHeaders } from '../../src/plugins/my-number-guard.js';
 import { testApp } from '../support/app.js';
 
 const PROBLEM = /^application\/problem\+json/;
@@ -166,6 +168,17 @@ t.test('422 for a My Number in a header the service keeps: Idempotency-Key (stor
   const fine = await h.request({ method: 'POST', url: '/v1/api-keys', headers: { 'idempotency-key': '123456789012', 'x-request-id': 'req-123456789012' }, payload });
   t.equal(fine.statusCode, 201, 'twelve digits without the check digit pass');
   t.equal(fine.headers['x-request-id'], 'req-123456789012', 'and a fine request id is kept');
+  // 1234-5678-9018 across its dashes passes the check digit, yet a UUID is a random token.
+  const uuid = '0a1b2c3d-1234-5678-9018-0a1b2c3d4e5f';
+  const byUuid = await h.request({ method: 'POST', url: '/v1/api-keys', headers: { 'idempotency-key': uuid, 'x-request-id': uuid }, payload });
+  t.equal(byUuid.statusCode, 201, 'a UUID is not a My Number, whatever digits it holds');
+  t.equal(byUuid.headers['x-request-id'], uuid, 'and is kept as the request id');
+});
+
+t.test('no UUID is taken for a My Number in a kept header', async (t) => {
+  fc.assert(fc.property(fc.uuid({ version: 4 }), fc.constantFrom('idempotency-key', 'x-request-id'), (uuid, header) =>
+    findMyNumberInHeaders({ [header]: uuid }) === undefined), { numRuns: 20_000 });
+  t.pass('20,000 random UUIDs');
 });
 
 t.test('JSON bodies are not coerced: a number where a string belongs is a 400; query strings are', async (t) => {
