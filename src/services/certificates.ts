@@ -19,8 +19,8 @@ import { quoteFee } from './fees.js';
 import { runIdempotent, type IdempotentRequest } from './idempotency.js';
 import { consumeInquiryIn, lockUsableInquiry } from './inquiries.js';
 import { domainPolicyFrom } from './policy.js';
-import { heldStatus } from './revocations.js';
-import { assertNearNow, assertNotAhead, civil, toDate, today } from './time.js';
+import { applyRevocationPlan, heldStatus } from './revocations.js';
+import { assertNearNow, assertNotAhead, civil, toDate, toInstant, today } from './time.js';
 
 export type CertificateKind = 'signature' | 'userAuthentication';
 export type ApplicantType = 'self' | 'legalRepresentative' | 'agent';
@@ -163,8 +163,8 @@ export async function issueCardCertificate(ctx: ServiceContext, actor: Actor, re
     });
     const superseded: string[] = [];
     if (procedure === 'renewal' && latest) {
-      await changeCertificateStatus(trx, ctx, { serial: latest.serial, status: 'revoked', reason: 'superseded', effectiveAt: now, cause: `renewal:${issued.serial}` });
-      superseded.push(latest.serial);
+      const renewal = { type: 'renewal', effectiveAt: toInstant(now), serials: [latest.serial] } as const;
+      superseded.push(...(await applyRevocationPlan(trx, ctx, renewal, [latest], `renewal:${issued.serial}`)).map((r) => r.serial));
     }
     if (inquiry) await consumeInquiryIn(trx, ctx, actor, inquiry, `certificates/${issued.serial}`);
     const exemption = input.exemption ?? (procedure === 'reissue' && latest ? theftExemption(card.stolen, latest.revocationReason) : null);
@@ -266,12 +266,16 @@ export async function revokeCertificate(
       throw new Problem(409, 'certificateAlreadyRevoked', 'Certificate already revoked', `Revoked (${current.revocationReason}) at ${current.revokedAt?.toISOString()}.`, { state: 'revoked' });
     }
     const now = ctx.clock.now();
-    const effectiveAt = input.effectiveAt ? new Date(input.effectiveAt) : now;
-    assertNotAhead(ctx, 'effectiveAt', effectiveAt);
-    const reason = input.reason === 'keyCompromise' ? 'keyCompromise' : 'cessationOfOperation';
-    await changeCertificateStatus(trx, ctx, { serial, status: 'revoked', reason, effectiveAt, cause: `request:${actor.requestId}` });
+    const requested = input.effectiveAt ? new Date(input.effectiveAt) : now;
+    assertNotAhead(ctx, 'effectiveAt', requested);
+    const event = { type: input.reason, effectiveAt: toInstant(requested), serials: [serial] } as const;
+    const [revoked] = await applyRevocationPlan(trx, ctx, event, [current], `request:${actor.requestId}`);
+    if (!revoked) {
+      throw new Problem(409, 'certificateExpired', 'Certificate expired', `Certificate ${serial} expired on ${current.expiresOn}; there is nothing to revoke.`, { state: 'expired' });
+    }
+    const { reason, invalidityDate } = revoked;
     await appendAudit(trx, { at: now, keyId: actor.keyId, action: 'certificate.revoked', resource: `certificates/${serial}`, requestId: actor.requestId, detail: { reason } });
-    return { status: 201, body: { serial, status: 'revoked' as const, revocation: { reason, revokedAt: now.toISOString(), invalidityDate: effectiveAt.toISOString() } } };
+    return { status: 201, body: { serial, status: 'revoked' as const, revocation: { reason, revokedAt: now.toISOString(), invalidityDate } } };
   });
 }
 

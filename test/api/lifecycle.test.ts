@@ -453,3 +453,28 @@ t.test('replays: the same eventId or Idempotency-Key answers the first time agai
   const twice = await h.request({ method: 'POST', url: `/v1/certificates/${a.json().certificate.serial}/revocation`, payload: { reason: 'holderRequest' } });
   t.equal(twice.statusCode, 409);
 });
+
+t.test("holder's revocation: the domain's reason, never effective before the certificate existed; an expired certificate is not revoked", async (t) => {
+  const h = await testApp(t);
+  const s = lifecycle(h);
+  const pki = judge(t, h);
+  await s.setClock(JST('2026-01-15T10:00:00'));
+  await s.register('P001', { name: '取消 次郎', address: '東京都新宿区北新宿1-1', dateOfBirth: '1970-07-07', sex: 'male' });
+  const { card } = await s.card('P001', '2026-01-15', JST('2026-01-15T09:00:00'));
+  const auth = await s.issue(card.cardId, 'userAuthentication', JST('2026-01-15T10:00:00'));
+  const sig = await s.issue(card.cardId, 'signature', JST('2026-01-15T10:00:00'));
+
+  const early = await h.request({ method: 'POST', url: `/v1/certificates/${sig.certificate.serial}/revocation`, payload: { reason: 'keyCompromise', effectiveAt: JST('2026-01-14T12:00:00') } });
+  t.equal(early.statusCode, 201);
+  t.equal(early.json().revocation.reason, 'keyCompromise');
+  t.equal(early.json().revocation.invalidityDate, sig.certificate.notBefore, 'a compromise dated before issuance takes effect at notBefore');
+  const before = await h.request({ method: 'GET', url: `/v1/certificates/${sig.certificate.serial}?at=${encodeURIComponent(JST('2026-01-15T09:59:59'))}` });
+  t.equal(before.json().status, 'notYetValid', 'never revoked before it existed');
+
+  await s.setClock(JST('2031-07-08T10:00:00'));
+  const unchanged = await counts(h, pki);
+  const expired = await h.request({ method: 'POST', url: `/v1/certificates/${auth.certificate.serial}/revocation`, payload: { reason: 'holderRequest' } });
+  t.equal(expired.statusCode, 409);
+  t.equal(expired.json().type, problem('certificateExpired'));
+  t.same(await counts(h, pki), unchanged, 'nothing stored');
+});
