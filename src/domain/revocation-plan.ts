@@ -43,6 +43,8 @@ export interface HeldCertificate {
   readonly status: CertificateStatus;
   /** When the certificate began (its notBefore): no hold or revocation takes effect earlier. */
   readonly notBefore?: Instant;
+  /** For a certificate on hold, when the hold took effect: its revocation takes effect no earlier. */
+  readonly heldSince?: Instant;
 }
 
 export interface RevocationAction {
@@ -121,20 +123,24 @@ function ruleFor(event: ResidentEvent, policy: DomainPolicy): Rule {
 }
 
 /**
- * A certificate cannot be held or revoked before it existed: an event that took effect earlier (a card
- * lost in the morning and reported after certificates were issued onto it that day, a move recorded
- * late) takes effect on that certificate at its notBefore.
+ * A certificate cannot be held or revoked before it existed, nor revoked before its hold began: an event
+ * that took effect earlier (a card lost in the morning and reported after certificates were issued onto
+ * it that day, a move recorded late, a card found at a time before its loss was reported) takes effect
+ * on that certificate when its current state began.
  */
 function effectiveFor(certificate: HeldCertificate, effectiveAt: Instant): Instant {
-  const begun = certificate.notBefore;
-  return begun && Temporal.Instant.compare(begun, effectiveAt) > 0 ? begun : effectiveAt;
+  let at = effectiveAt;
+  for (const begun of [certificate.notBefore, certificate.heldSince]) {
+    if (begun && Temporal.Instant.compare(begun, at) > 0) at = begun;
+  }
+  return at;
 }
 
 /**
  * What an event does to the certificates a resident holds. Revoked and
  * expired certificates are left alone; serials an event names that the
  * resident does not hold are ignored. Each action's invalidityDate is the
- * event's effective time, or the certificate's notBefore when that is later.
+ * event's effective time, or the certificate's notBefore or hold's start when that is later.
  */
 export function revocationPlan(
   event: ResidentEvent,

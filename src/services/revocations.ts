@@ -35,7 +35,9 @@ export function plannedRevocations(
   cause: string,
 ): { changes: StatusChange[]; revoked: RevokedView[] } {
   const on = today(ctx);
-  const held: HeldCertificate[] = certificates.map((c) => ({ serial: c.serial, kind: c.kind, carrier: c.carrier, status: heldStatus(c, on), notBefore: toInstant(c.notBefore) }));
+  const held: HeldCertificate[] = certificates.map((c) => ({ serial: c.serial, kind: c.kind, carrier: c.carrier, status: heldStatus(c, on), notBefore: toInstant(c.notBefore),
+    ...(c.status === 'onHold' && c.invalidityDate ? { heldSince: toInstant(c.invalidityDate) } : {}),
+  }));
   const byserial = new Map(certificates.map((c) => [c.serial, c]));
   const changes: StatusChange[] = [];
   const revoked: RevokedView[] = [];

@@ -360,10 +360,12 @@ t.test('cards: a new card replaces the old one; loss without theft, recovery, re
   t.equal(lost.card.status, 'lost');
   t.same(lost.held.map((x: any) => x.reason), ['certificateHold', 'certificateHold']);
 
-  const found = await twice(`/v1/cards/${card.cardId}/recoveries`, { foundAt: JST('2026-01-16T10:10:00') }, 'found-1');
+  // Found (10:00) before the loss was reported (10:05): the revocation still follows the hold.
+  const found = await twice(`/v1/cards/${card.cardId}/recoveries`, { foundAt: JST('2026-01-16T10:00:00') }, 'found-1');
   t.equal(found.card.status, 'active');
-  t.same(found.revoked.map((x: any) => [x.serial, x.reason]).sort(), [[ua2.certificate.serial, 'cessationOfOperation'], [sig2.certificate.serial, 'cessationOfOperation']].sort(),
-    'not stolen: cessationOfOperation');
+  t.same(found.revoked.map((x: any) => [x.serial, x.reason, x.invalidityDate]).sort(), [
+    [ua2.certificate.serial, 'cessationOfOperation', '2026-01-16T01:05:00.000Z'], [sig2.certificate.serial, 'cessationOfOperation', '2026-01-16T01:05:00.000Z'],
+  ].sort(), 'not stolen: cessationOfOperation, as of the hold, not before it');
   t.equal(found.reissueFee.total, 200, 'the reissue costs 200 yen');
   t.equal(found.reissueFee.exemption, null);
 

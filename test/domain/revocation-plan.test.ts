@@ -144,3 +144,17 @@ t.test('nothing takes effect before a certificate existed: the invalidityDate is
     t.same(plan, { 'issued-after': issuedLater.toString(), 'issued-before': effectiveAt.toString() }, event.type);
   }
 });
+
+t.test('a held certificate is not revoked before its hold began: found at a time before the loss was reported', async (t) => {
+  const heldSince = Temporal.Instant.from('2026-04-02T01:00:00Z');
+  const certificates: HeldCertificate[] = [
+    { serial: 'held', kind: 'signature', carrier: 'card', status: 'hold', notBefore: Temporal.Instant.from('2026-03-01T00:00:00Z'), heldSince },
+  ];
+  const foundEarlier = Temporal.Instant.from('2026-04-01T23:00:00Z');
+  for (const stolen of [false, true]) {
+    const [action] = revocationPlan({ type: 'cardFound', effectiveAt: foundEarlier, stolen }, certificates, DEFAULT_DOMAIN_POLICY);
+    t.equal(action?.invalidityDate.toString(), heldSince.toString(), `stolen: ${stolen}`);
+  }
+  const [later] = revocationPlan({ type: 'cardFound', effectiveAt: Temporal.Instant.from('2026-04-03T00:00:00Z'), stolen: false }, certificates, DEFAULT_DOMAIN_POLICY);
+  t.equal(later?.invalidityDate.toString(), '2026-04-03T00:00:00Z', 'found after the report: the time it was found');
+});
