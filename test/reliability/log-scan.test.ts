@@ -15,13 +15,15 @@ t.test('the scanner finds a planted secret of each kind, naming file and kind, n
   const dir = mkdtempSync(path.join(tmpdir(), 'jpki-log-scan-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   mkdirSync(path.join(dir, SENT_DIR));
-  const clean = '{"level":30,"time":1,"reqId":"a","req":{"method":"GET","url":"/v1/offices"},"msg":"incoming request","responseTime":9372}\n';
+  // A long PIN inside a longer run of letters and digits (a serial, a request id) is not that PIN.
+  const clean = '{"level":30,"time":1,"reqId":"req-ZX81QW7700","req":{"method":"GET","url":"/v1/certificates/0aZX81QW77f"},"msg":"incoming request","responseTime":9372}\n';
   writeFileSync(path.join(dir, 'app-1-1.log'), clean.repeat(50));
   const name = '秘密 花子';
   const recordedKey = 'jpw_recorded_at_run_time_0123456789abcdef';
   const planted: [string, string, string][] = [
     ['app-1-2.log', 'name', `{"level":30,"msg":"resident","data":{"n":"${name}"}}`],
     ['app-1-3.log', 'PIN', '{"level":30,"msg":"pin","value":"9372"}'],
+    ['app-1-4.log', 'PIN', '{"level":30,"req":{"url":"/v1/pins/check?pin=ZX81QW77&x=1"}}'],
     ['service-2-1.log', 'admin key', `{"level":50,"msg":"bad header Bearer ${ADMIN_KEY}"}`],
     ['service-2-2.log', 'CA passphrase', `{"level":50,"msg":"passphrase ${DEV_CA_KEY_PASSPHRASE}"}`],
     ['service-2-3.log', 'private key', '-----BEGIN PRIVATE KEY-----'],
@@ -42,7 +44,7 @@ t.test('the scanner finds a planted secret of each kind, naming file and kind, n
   t.same(
     result.findings.map((f) => [path.basename(f.file), f.kind, f.line]).sort(),
     planted.map(([file, kind]) => [file, kind, 2]).sort(),
-    'each planted secret found, in its file, at its line; "responseTime":9372 is not the PIN "9372"',
+    'each planted secret found, in its file, at its line; "responseTime":9372 is not the PIN "9372", nor a serial holding ZX81QW77 that PIN',
   );
   const report = describeFindings(result.findings).join('\n');
   for (const [, , line] of planted) t.notOk(report.includes(line), 'the report does not repeat the line');

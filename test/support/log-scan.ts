@@ -101,14 +101,21 @@ export function secretsRecorded(logDir: string): Secret[] {
   );
 }
 
+const ALNUM = /[0-9A-Za-z]/;
+
+/** A PIN inside a longer run of letters and digits (a serial, a request id, a number) is not that PIN. */
+function standsAlone(line: string, at: number, length: number): boolean {
+  return !ALNUM.test(line[at - 1] ?? '') && !ALNUM.test(line[at + length] ?? '');
+}
+
 /**
  * Finds every secret in every log file under logDir (the record of sent values excepted). Short
  * ASCII values (4- and 5-character PINs) are looked for as JSON strings ("1234"), where a log would
- * hold them, not as any run of digits; the rest as they are.
+ * hold them, not as any run of digits; longer PINs as whole words; the rest as they are.
  */
 export async function scanLogs(logDir: string, secrets: Secret[]): Promise<{ findings: Finding[]; files: number; bytes: number; values: number }> {
   // Index by the first two UTF-16 units: one Map lookup per position of a line.
-  const byPrefix = new Map<number, { needle: string; kind: SecretKind }[]>();
+  const byPrefix = new Map<number, { needle: string; kind: SecretKind; whole: boolean }[]>();
   const seen = new Set<string>();
   for (const s of secrets) {
     const needle = s.value.length < 6 && !hasNonAscii(s.value) ? `"${s.value}"` : s.value;
@@ -117,7 +124,7 @@ export async function scanLogs(logDir: string, secrets: Secret[]): Promise<{ fin
     const key = (needle.charCodeAt(0) << 16) | needle.charCodeAt(1);
     let list = byPrefix.get(key);
     if (!list) byPrefix.set(key, (list = []));
-    list.push({ needle, kind: s.kind });
+    list.push({ needle, kind: s.kind, whole: s.kind === 'PIN' });
   }
   const findings: Finding[] = [];
   const reported = new Set<string>();
@@ -133,7 +140,7 @@ export async function scanLogs(logDir: string, secrets: Secret[]): Promise<{ fin
         const candidates = byPrefix.get((line.charCodeAt(i) << 16) | line.charCodeAt(i + 1));
         if (!candidates) continue;
         for (const c of candidates) {
-          if (!line.startsWith(c.needle, i)) continue;
+          if (!line.startsWith(c.needle, i) || (c.whole && !standsAlone(line, i, c.needle.length))) continue;
           const k = `${file}\0${c.kind}`;
           if (!reported.has(k)) {
             reported.add(k);
